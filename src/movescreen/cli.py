@@ -1,0 +1,167 @@
+"""Command-line interface: the only code that prints, parses flags and sets exit codes.
+
+Exit codes: 0 success; 1 the input was read but could not be analysed (e.g. nobody in it) or,
+for batch, some inputs failed; 2 bad input, model or usage (nothing analysed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+# MediaPipe's C++ logging is chatty on stderr; keep warnings and errors only.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import click  # noqa: E402
+
+from movescreen import __version__  # noqa: E402
+from movescreen.errors import MovescreenError, NoPersonError  # noqa: E402
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    click.echo(f"movescreen: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"movescreen: warning: {message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="movescreen")
+def main() -> None:
+    """movescreen: camera-based movement screening (a screen, not a diagnosis)."""
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: ./movescreen-out/<input name>).")
+@click.option("--model", type=click.Path(path_type=Path), default=None, envvar="MOVESCREEN_MODEL",
+              help="Pose model .task file (default: the bundled BlazePose full model).")
+@click.option("--no-masks", is_flag=True, help="Skip segmentation masks (no back-contour measure).")
+@click.option("--no-people-scan", is_flag=True, help="Do not check for other people in the picture.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def analyze(input_path: Path, out_dir: Path | None, model: Path | None, no_masks: bool,
+            no_people_scan: bool, quiet: bool) -> None:
+    """Analyse a video file, a folder of images, or a movescreen landmarks.csv."""
+    from tqdm import tqdm
+
+    from movescreen.pipeline import AnalyzeOptions, analyze_input, write_outputs
+
+    out = out_dir or Path("movescreen-out") / input_path.stem
+    options = AnalyzeOptions(
+        model=str(model) if model else None, masks=not no_masks, scan_people=not no_people_scan
+    )
+    bar: Any = None
+
+    def on_start(info: Any) -> None:
+        nonlocal bar
+        bar = tqdm(total=info.frame_count or None, unit="frame", disable=quiet or None,
+                   desc=input_path.name[:30], file=sys.stderr, leave=False)
+
+    try:
+        analysis = analyze_input(input_path, options, progress=lambda n: bar.update(n) if bar else None,
+                                 on_start=on_start)
+    except NoPersonError as e:
+        if bar is not None:
+            bar.close()
+        partial = getattr(e, "analysis", None)
+        if partial is not None:
+            write_outputs(partial, out, status="failed", error=str(e))
+        _fail(str(e), EXIT_FAILED)
+        return
+    except MovescreenError as e:
+        if bar is not None:
+            bar.close()
+        _fail(str(e))
+        return
+    if bar is not None:
+        bar.close()
+    paths = write_outputs(analysis, out)
+    for w in analysis.warnings + list(analysis.quality.warnings):
+        _warn(w)
+    q = analysis.quality
+    click.echo(
+        f"Analysed {q.frames} frames of {input_path.name}: a person in {100 * q.pose_fraction:.0f}% "
+        f"of them."
+    )
+    for name, p in paths.items():
+        click.echo(f"  {name}: {p}")
+
+
+@main.command()
+def info() -> None:
+    """Print versions of Python, movescreen, MediaPipe, OpenCV, NumPy, SciPy and the model checksum."""
+    from movescreen.pose.model import resolve_model
+    from movescreen.provenance import versions
+
+    for k, v in versions().items():
+        click.echo(f"{k:12s} {v}")
+    try:
+        m = resolve_model()
+        click.echo(f"{'model':12s} {m.path} ({m.origin})")
+        click.echo(f"{'model_sha256':12s} {m.sha256} ({'verified' if m.verified else 'not in a manifest'})")
+    except MovescreenError as e:
+        click.echo(f"{'model':12s} unavailable: {e}")
+
+
+@main.group()
+def models() -> None:
+    """List, verify or fetch pose models."""
+
+
+@models.command("list")
+def models_list() -> None:
+    """Models movescreen knows of (bundled and in the user cache)."""
+    from movescreen.pose.model import list_models
+
+    rows = list_models()
+    if not rows:
+        click.echo("No models found.")
+    for r in rows:
+        state = "present" if r["present"] else "MISSING"
+        click.echo(f"{r['name']:32s} {r['origin']:8s} {state:8s} {r['sha256']}  {r['path']}")
+
+
+@models.command("verify")
+@click.option("--model", type=click.Path(path_type=Path), default=None, envvar="MOVESCREEN_MODEL")
+def models_verify(model: Path | None) -> None:
+    """Check the model that analyses would use against its checksum."""
+    from movescreen.pose.model import resolve_model
+
+    try:
+        m = resolve_model(model)
+    except MovescreenError as e:
+        _fail(str(e))
+        return
+    status = "checksum OK" if m.verified else "valid bundle, no checksum on record"
+    click.echo(f"{m.path}: {status} (sha256 {m.sha256})")
+
+
+@models.command("fetch")
+@click.argument("name", type=click.Choice(["lite", "full", "heavy"]))
+def models_fetch(name: str) -> None:
+    """Download Google's official pose_landmarker_NAME.task into the user cache (needs internet)."""
+    from movescreen.pose.model import fetch_model
+
+    try:
+        m = fetch_model(name)
+    except MovescreenError as e:
+        _fail(str(e))
+        return
+    click.echo(f"Saved {m.path} (sha256 {m.sha256}); use it with --model {m.path}")
+
+
+def run() -> None:  # pragma: no cover - console-script shim
+    main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,200 @@
+"""The analysis pipeline: input -> landmarks -> (kinematics -> rules) -> report.
+
+``analyze_input`` does the work and returns an :class:`Analysis`; ``write_outputs`` writes it.
+Both are shared by the ``analyze`` and ``batch`` commands; ``live`` shares the per-frame step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from movescreen import __version__
+from movescreen.errors import InputError, NoPersonError
+from movescreen.pose.model import ModelFile, resolve_model
+from movescreen.provenance import versions
+from movescreen.quality import Quality, assess_quality
+from movescreen.safety import DISCLAIMER, PAIN_GUIDANCE
+from movescreen.sinks import read_landmarks_csv, write_json_atomic, write_landmarks_csv
+from movescreen.types import Box, LandmarkSequence, VideoInfo
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    """Settings for one analysis; every field is recorded in the report's provenance."""
+
+    model: str | None = None
+    masks: bool = True
+    scan_people: bool = True
+    scan_interval_s: float = 2.0
+    detect_bars: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "masks": self.masks,
+            "scan_people": self.scan_people,
+            "scan_interval_s": self.scan_interval_s,
+            "detect_bars": self.detect_bars,
+        }
+
+
+@dataclass
+class Analysis:
+    """Everything one analysis produced, before it is written."""
+
+    info: VideoInfo
+    sequence: LandmarkSequence
+    quality: Quality
+    warnings: list[str]
+    model: ModelFile | None
+    options: AnalyzeOptions
+    input_sha256: str | None = None
+    max_people_seen: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def is_landmarks_csv(path: Path) -> bool:
+    return path.suffix.lower() == ".csv"
+
+
+def analyze_input(
+    input_path: str | os.PathLike[str],
+    options: AnalyzeOptions = AnalyzeOptions(),
+    *,
+    progress: Callable[[int], None] | None = None,
+    on_start: Callable[[VideoInfo], None] | None = None,
+) -> Analysis:
+    """Run the pose stage (or read landmarks) and the checks on one input.
+
+    Raises
+    ------
+    InputError, ModelError
+        When the input or the model cannot be used; nothing was analysed.
+    NoPersonError
+        When no frame has a person. ``error.analysis`` holds what was produced.
+    """
+    path = Path(input_path)
+    if is_landmarks_csv(path):
+        seq = read_landmarks_csv(path)
+        info = VideoInfo(
+            path=str(path),
+            fps=seq.fps,
+            frame_count=len(seq),
+            width=seq.width,
+            height=seq.height,
+            duration_s=float(seq.time_s[-1]) if len(seq) else 0.0,
+            kind="landmarks",
+        )
+        analysis = Analysis(info, seq, assess_quality(seq), [], None, options, file_sha256(path))
+    else:
+        analysis = _analyze_frames(path, options, progress=progress, on_start=on_start)
+    if analysis.quality.frames_with_pose == 0:
+        err = NoPersonError(
+            f"No person was found in any of the {analysis.quality.frames} frames of {path.name}; "
+            "film the whole body, well lit, with one person in the picture."
+        )
+        err.analysis = analysis  # type: ignore[attr-defined]
+        raise err
+    return analysis
+
+
+def _analyze_frames(
+    path: Path,
+    options: AnalyzeOptions,
+    *,
+    progress: Callable[[int], None] | None,
+    on_start: Callable[[VideoInfo], None] | None,
+) -> Analysis:
+    from movescreen.pose.estimate import estimate_landmarks
+    from movescreen.pose.mediapipe_backend import MediaPipePoseBackend
+    from movescreen.sources import open_source
+
+    model = resolve_model(options.model)  # fail on a bad model before decoding anything
+    source = open_source(path)
+    try:
+        if on_start is not None:
+            on_start(source.info)
+
+        def make_backend(crop: Box | None) -> MediaPipePoseBackend:
+            return MediaPipePoseBackend(model, with_masks=options.masks, crop=crop)
+
+        def make_scanner(crop: Box | None) -> MediaPipePoseBackend:
+            return MediaPipePoseBackend(model, num_poses=4, crop=crop, video_mode=False)
+
+        run = estimate_landmarks(
+            source,
+            make_backend,
+            make_scanner=make_scanner if options.scan_people else None,
+            scan_interval_s=options.scan_interval_s,
+            detect_bars=options.detect_bars,
+            progress=progress,
+        )
+    finally:
+        source.close()
+    quality = assess_quality(run.sequence)
+    warnings = list(source.warnings) + run.warnings
+    sha = file_sha256(path) if path.is_file() else None
+    return Analysis(
+        run.info, run.sequence, quality, warnings, model, options, sha, run.max_people_seen
+    )
+
+
+def build_report(analysis: Analysis, *, status: str = "ok", error: str | None = None) -> dict[str, Any]:
+    """The ``report.json`` content for an analysis (pure: no I/O)."""
+    v = versions()
+    info = analysis.info.as_dict()
+    info["sha256"] = analysis.input_sha256
+    q = analysis.quality.as_dict()
+    q["warnings"] = list(analysis.warnings) + list(q["warnings"])  # type: ignore[arg-type]
+    q["max_people_seen"] = analysis.max_people_seen
+    report: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "status": status,
+        "error": error,
+        "input": info,
+        "quality": q,
+        "safety": {"disclaimer": DISCLAIMER, "pain_guidance": PAIN_GUIDANCE},
+        "provenance": {
+            "movescreen_version": __version__,
+            "mediapipe_version": v["mediapipe"],
+            "model": None if analysis.model is None else analysis.model.as_dict(),
+            "versions": v,
+            "settings": analysis.options.as_dict(),
+            "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+    }
+    report.update(analysis.extra)
+    return report
+
+
+def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str], *, status: str = "ok", error: str | None = None) -> dict[str, Path]:
+    """Write ``landmarks.csv`` and ``report.json`` (report last, so its presence means done)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    if analysis.info.kind != "landmarks" or Path(analysis.info.path).resolve() != (out / "landmarks.csv").resolve():
+        paths["landmarks"] = write_landmarks_csv(out / "landmarks.csv", analysis.sequence)
+    report = build_report(analysis, status=status, error=error)
+    report["outputs"] = {k: p.name for k, p in paths.items()}
+    paths["report"] = write_json_atomic(out / "report.json", report)
+    return paths
+
+
+def check_input_exists(path: Path) -> None:
+    if not path.exists() and not str(path).isdigit():
+        raise InputError(f"No file or folder at {path}; check the path.")

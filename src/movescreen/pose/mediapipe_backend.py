@@ -1,0 +1,209 @@
+"""MediaPipe PoseLandmarker (Tasks API) as a :class:`~movescreen.pose.backend.PoseBackend`.
+
+``from_mediapipe`` is the only code that knows MediaPipe's result objects. Masks are copied out
+of MediaPipe's buffers at once: they are invalid after the landmarker is closed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from movescreen.errors import ModelError
+from movescreen.landmarks import NUM_LANDMARKS
+from movescreen.pose.backend import PoseCandidate
+from movescreen.pose.model import ModelFile
+from movescreen.types import Box, MaskCrop
+
+MASK_MARGIN = 0.15
+_QUIET_CALLS = 3  # MediaPipe's native code logs on creation, the first frames and close
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence the C++ log lines MediaPipe/LiteRT write straight to file descriptor 2.
+
+    They are not errors (model-loading notes, alignment hints) but bury our one-sentence
+    messages. Set ``MOVESCREEN_NATIVE_LOGS=1`` to see them.
+    """
+    if os.environ.get("MOVESCREEN_NATIVE_LOGS") == "1":
+        yield
+        return
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. captured): nothing to do
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)  # fraction of the person's box kept around it when cropping the mask
+
+
+def from_mediapipe(
+    result: Any,
+    *,
+    crop: Box,
+    with_masks: bool = False,
+) -> list[PoseCandidate]:
+    """Convert a ``PoseLandmarkerResult`` for an image ``crop`` into full-frame candidates.
+
+    Parameters
+    ----------
+    result : PoseLandmarkerResult
+        ``pose_landmarks`` (normalised to the crop), ``pose_world_landmarks`` (metres),
+        optionally ``segmentation_masks`` (float32 in 0..1, the crop's size).
+    crop : Box
+        Where the image given to MediaPipe sits in the full frame (the whole frame when there
+        are no black bars).
+    """
+    out: list[PoseCandidate] = []
+    masks = getattr(result, "segmentation_masks", None) or []
+    for i, lms in enumerate(result.pose_landmarks or []):
+        if len(lms) != NUM_LANDMARKS:
+            continue
+        arr = np.array(
+            [
+                [
+                    lm.x,
+                    lm.y,
+                    lm.z,
+                    np.nan if lm.visibility is None else lm.visibility,
+                    np.nan if lm.presence is None else lm.presence,
+                ]
+                for lm in lms
+            ],
+            dtype=np.float32,
+        )
+        image_xyz = np.empty((NUM_LANDMARKS, 3), np.float32)
+        image_xyz[:, 0] = arr[:, 0] * crop.width + crop.x0
+        image_xyz[:, 1] = arr[:, 1] * crop.height + crop.y0
+        image_xyz[:, 2] = arr[:, 2]
+        world = np.full((NUM_LANDMARKS, 3), np.nan, np.float32)
+        if result.pose_world_landmarks and i < len(result.pose_world_landmarks):
+            wl = result.pose_world_landmarks[i]
+            if len(wl) == NUM_LANDMARKS:
+                world = np.array([[p.x, p.y, p.z] for p in wl], dtype=np.float32)
+        mask = None
+        if with_masks and i < len(masks):
+            mask = _crop_mask(_mask_array(masks[i]), image_xyz, crop)
+        out.append(PoseCandidate(image_xyz, arr[:, 3].copy(), arr[:, 4].copy(), world, mask))
+    return out
+
+
+def _mask_array(mp_mask: Any) -> npt.NDArray[np.float32]:
+    view = mp_mask.numpy_view() if hasattr(mp_mask, "numpy_view") else np.asarray(mp_mask)
+    arr = np.array(view, dtype=np.float32, copy=True)  # copy now: the buffer dies with the task
+    return arr[:, :, 0] if arr.ndim == 3 else arr
+
+
+def _crop_mask(
+    mask: npt.NDArray[np.float32], image_xyz: npt.NDArray[np.float32], crop: Box
+) -> MaskCrop:
+    """Keep the part of a crop-sized mask around the person, as uint8, in full-frame offsets."""
+    h, w = mask.shape
+    xs = image_xyz[:, 0] - crop.x0
+    ys = image_xyz[:, 1] - crop.y0
+    bw, bh = float(np.nanmax(xs) - np.nanmin(xs)), float(np.nanmax(ys) - np.nanmin(ys))
+    mx, my = MASK_MARGIN * bw + 10, MASK_MARGIN * bh + 10
+    x0 = int(np.clip(np.floor(np.nanmin(xs) - mx), 0, w - 1))
+    x1 = int(np.clip(np.ceil(np.nanmax(xs) + mx), x0 + 1, w))
+    y0 = int(np.clip(np.floor(np.nanmin(ys) - my), 0, h - 1))
+    y1 = int(np.clip(np.ceil(np.nanmax(ys) + my), y0 + 1, h))
+    part = np.clip(mask[y0:y1, x0:x1] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return MaskCrop(x0 + crop.x0, y0 + crop.y0, part)
+
+
+class MediaPipePoseBackend:
+    """PoseLandmarker in VIDEO mode (tracking across frames) or IMAGE mode.
+
+    Parameters
+    ----------
+    model : ModelFile
+        A verified model (see :func:`movescreen.pose.model.resolve_model`).
+    num_poses : int
+        Most people to return per frame.
+    with_masks : bool
+        Also return person-segmentation masks (needed for the back-contour measure).
+    crop : Box or None
+        Run the model only on this part of each frame (the picture inside black bars).
+    video_mode : bool
+        VIDEO mode tracks the person between frames and needs increasing timestamps.
+    """
+
+    def __init__(
+        self,
+        model: ModelFile,
+        *,
+        num_poses: int = 1,
+        with_masks: bool = False,
+        crop: Box | None = None,
+        video_mode: bool = True,
+        min_detection_confidence: float = 0.5,
+        min_presence_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+    ) -> None:
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._mp = mp
+        self.crop = crop
+        self.with_masks = with_masks
+        self.video_mode = video_mode
+        self._last_ts = -1
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(model.path)),
+            running_mode=vision.RunningMode.VIDEO if video_mode else vision.RunningMode.IMAGE,
+            num_poses=num_poses,
+            min_pose_detection_confidence=min_detection_confidence,
+            min_pose_presence_confidence=min_presence_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+            output_segmentation_masks=with_masks,
+        )
+        self._noisy_calls_left = _QUIET_CALLS
+        try:
+            with quiet_native_stderr():
+                self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError) as e:
+            raise ModelError(
+                f"MediaPipe could not load the model {model.path.name} ({e}); "
+                "check that it is a pose_landmarker .task file."
+            ) from e
+
+    def process(self, image_bgr: npt.NDArray[np.uint8], timestamp_ms: int) -> list[PoseCandidate]:
+        h, w = image_bgr.shape[:2]
+        crop = self.crop or Box(0, 0, w, h)
+        sub = image_bgr[crop.y0 : crop.y1, crop.x0 : crop.x1, ::-1]  # BGR -> RGB view
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(sub))
+        quiet = self._noisy_calls_left > 0
+        self._noisy_calls_left -= 1
+        with quiet_native_stderr() if quiet else contextlib.nullcontext():
+            if self.video_mode:
+                ts = max(int(timestamp_ms), self._last_ts + 1)  # MediaPipe needs increasing times
+                self._last_ts = ts
+                result = self._landmarker.detect_for_video(image, ts)
+            else:
+                result = self._landmarker.detect(image)
+        return from_mediapipe(result, crop=crop, with_masks=self.with_masks)
+
+    def close(self) -> None:
+        with quiet_native_stderr():
+            self._landmarker.close()
+
+    def __enter__(self) -> MediaPipePoseBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

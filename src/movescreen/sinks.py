@@ -1,0 +1,200 @@
+"""Writing and reading analysis files. Every write is atomic: temporary file, then rename.
+
+``landmarks.csv`` has one row per frame and landmark::
+
+    frame,time_s,landmark,x_px,y_px,z,visibility,presence,world_x_m,world_y_m,world_z_m
+
+Missing values are empty cells (NaN in memory).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from movescreen.errors import InputError
+from movescreen.landmarks import INDEX, LANDMARK_NAMES, NUM_LANDMARKS
+from movescreen.types import LandmarkSequence
+
+LANDMARK_COLUMNS = (
+    "frame",
+    "time_s",
+    "landmark",
+    "x_px",
+    "y_px",
+    "z",
+    "visibility",
+    "presence",
+    "world_x_m",
+    "world_y_m",
+    "world_z_m",
+)
+
+
+def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[Any]], None], *, binary: bool = False) -> Path:
+    """Call ``write(f)`` on a temporary file beside ``path``, then rename it into place.
+
+    A crash or kill at any moment leaves either the old file or the new one, never half of one.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"newline": "", "encoding": "utf-8"})) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return target
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    return write_atomic(path, lambda f: f.write(text))
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if not np.isfinite(o) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"cannot write {type(o).__name__} to JSON")
+
+
+def clean_for_json(o: Any) -> Any:
+    """Replace NaN/inf by None recursively so the JSON is standard (no NaN literals)."""
+    if isinstance(o, dict):
+        return {str(k): clean_for_json(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [clean_for_json(v) for v in o]
+    if isinstance(o, (float, np.floating)):
+        return float(o) if math.isfinite(o) else None
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    return o
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Any) -> Path:
+    text = json.dumps(clean_for_json(data), indent=2, default=_json_default, allow_nan=False)
+    return write_text_atomic(path, text + "\n")
+
+
+def _fmt(v: float, digits: int) -> str:
+    return "" if not np.isfinite(v) else f"{v:.{digits}f}"
+
+
+def write_landmarks_csv(path: str | os.PathLike[str], seq: LandmarkSequence) -> Path:
+    """Write ``seq`` as ``landmarks.csv`` (atomic)."""
+
+    def write(f: IO[str]) -> None:
+        buf = io.StringIO()
+        buf.write(",".join(LANDMARK_COLUMNS) + "\n")
+        for r in range(len(seq)):
+            fi, t = int(seq.frame_index[r]), float(seq.time_s[r])
+            img, wld = seq.image_xyz[r], seq.world_xyz[r]
+            vis, pres = seq.visibility[r], seq.presence[r]
+            for j in range(NUM_LANDMARKS):
+                buf.write(
+                    f"{fi},{t:.4f},{LANDMARK_NAMES[j]},{_fmt(img[j, 0], 2)},{_fmt(img[j, 1], 2)},"
+                    f"{_fmt(img[j, 2], 4)},{_fmt(vis[j], 4)},{_fmt(pres[j], 4)},"
+                    f"{_fmt(wld[j, 0], 4)},{_fmt(wld[j, 1], 4)},{_fmt(wld[j, 2], 4)}\n"
+                )
+            if buf.tell() > 1 << 20:
+                f.write(buf.getvalue())
+                buf = io.StringIO()
+        f.write(buf.getvalue())
+
+    return write_atomic(path, write)
+
+
+def read_landmarks_csv(
+    path: str | os.PathLike[str], *, width: int | None = None, height: int | None = None, fps: float | None = None
+) -> LandmarkSequence:
+    """Read a ``landmarks.csv`` written by movescreen (or another system in the same format).
+
+    Frame size and fps are taken from a ``report.json`` beside the file when present, else from
+    the arguments, else estimated (fps from the time stamps, size from the largest coordinate).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"No file at {p}; check the path.")
+    try:
+        with open(p, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in ("frame", "time_s", "landmark", "x_px", "y_px") if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(
+                    f"{p.name} is not a movescreen landmarks file: it lacks the column(s) {', '.join(missing)}."
+                )
+            rows = list(reader)
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise InputError(f"{p.name} could not be read as CSV ({e}).") from e
+    if not rows:
+        raise InputError(f"{p.name} has no landmark rows; nothing to analyse.")
+    frames = sorted({int(r["frame"]) for r in rows})
+    pos = {fr: i for i, fr in enumerate(frames)}
+    t = len(frames)
+    image = np.full((t, NUM_LANDMARKS, 3), np.nan, np.float32)
+    world = np.full((t, NUM_LANDMARKS, 3), np.nan, np.float32)
+    vis = np.full((t, NUM_LANDMARKS), np.nan, np.float32)
+    pres = np.full((t, NUM_LANDMARKS), np.nan, np.float32)
+    times = np.full(t, np.nan)
+
+    def num(v: str | None) -> float:
+        return float(v) if v not in (None, "") else np.nan
+
+    for r in rows:
+        name = r["landmark"]
+        if name not in INDEX:
+            raise InputError(f"{p.name} names an unknown landmark {name!r}; expected BlazePose names.")
+        i, j = pos[int(r["frame"])], INDEX[name]
+        times[i] = float(r["time_s"])
+        image[i, j] = (num(r.get("x_px")), num(r.get("y_px")), num(r.get("z")))
+        vis[i, j] = num(r.get("visibility"))
+        pres[i, j] = num(r.get("presence"))
+        world[i, j] = (num(r.get("world_x_m")), num(r.get("world_y_m")), num(r.get("world_z_m")))
+    report = p.parent / "report.json"
+    if report.is_file() and (width is None or height is None or fps is None):
+        try:
+            info = json.loads(report.read_text()).get("input", {})
+            width = width or info.get("width")
+            height = height or info.get("height")
+            fps = fps or info.get("fps")
+        except json.JSONDecodeError:
+            pass
+    if not fps:
+        dt = np.diff(times)
+        fps = float(1.0 / np.median(dt)) if dt.size and np.median(dt) > 0 else 30.0
+    width = int(width or max(1, int(np.nanmax(image[:, :, 0]) + 1)) if np.isfinite(image[:, :, 0]).any() else width or 1)
+    height = int(height or max(1, int(np.nanmax(image[:, :, 1]) + 1)) if np.isfinite(image[:, :, 1]).any() else height or 1)
+    return LandmarkSequence(
+        frame_index=np.array(frames, np.int64),
+        time_s=times,
+        image_xyz=image,
+        visibility=vis,
+        presence=pres,
+        world_xyz=world,
+        width=width,
+        height=height,
+        fps=float(fps),
+    )
