@@ -123,8 +123,8 @@ class VideoFileSource:
             self._container = av.open(str(self.path))
         except (av.error.FFmpegError, OSError, ValueError) as e:
             raise InputError(
-                f"{self.path.name} is not a video movescreen can read ({_short(e)}); "
-                "check that it is an MP4, MOV, AVI, MKV, WebM or GIF file."
+                f"{self.path.name} could not be opened as a video ({_short(e)}); it is damaged, "
+                "cut short, or not a video at all."
             ) from e
         if not self._container.streams.video:
             self._container.close()
@@ -336,7 +336,13 @@ class CameraSource:
 
 
 def _short(e: BaseException) -> str:
+    """A short, path-free reason from an FFmpeg/OS error ("invalid data found when ...")."""
+    import re
+
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    msg = re.sub(r"^\[Errno -?\d+\]\s*", "", msg)
+    msg = re.sub(r":\s*'[^']*'$", "", msg)  # FFmpeg appends the file name
+    msg = msg[:1].lower() + msg[1:]
     return msg[:160]
 
 

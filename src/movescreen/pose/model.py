@@ -198,7 +198,8 @@ def fetch_model(name: str, *, timeout_s: float = 20.0, dest_dir: Path | None = N
         raise ModelError(
             f"Unknown model {name!r}; expected one of {', '.join(OFFICIAL_MODELS)}."
         )
-    url = OFFICIAL_URL.format(name=name)
+    # MOVESCREEN_MODEL_URL lets a mirror (or a test) replace Google's address; {name} is filled in
+    url = os.environ.get("MOVESCREEN_MODEL_URL", OFFICIAL_URL).format(name=name)
     folder = dest_dir or cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"pose_landmarker_{name}.task"

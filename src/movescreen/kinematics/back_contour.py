@@ -1,0 +1,494 @@
+"""Back-line bend from the person-segmentation mask: the lumbar-flexion estimate.
+
+BlazePose has no spine landmarks, and landmark-only measures (the shoulder-hip chord, the
+ear-shoulder-hip angle) do not separate a rounded hinge from a neutral one. The outline of the
+back in the segmentation mask does. For every frame this module
+
+1. draws the chord from mid-shoulder to mid-hip and finds which side of it is posterior (from the
+   direction the person faces);
+2. at many stations along the chord, marches along the perpendicular on the posterior side until
+   the mask (probability > 0.5) ends for good, which gives one point of the back outline;
+3. rejects stations that jump away from their neighbours (an arm, a bar, a plate, a caption
+   touching the body), that run to the border of the mask crop, or that never start inside the
+   body;
+4. fits a robust line to the upper and to the lower part of the remaining points and reports
+   the angle between the two lines: **positive when the back is convex (rounded), negative when
+   it is concave (arched)**, 0 for a straight back line.
+
+What it is and is not: it is the bend of the whole posterior outline between the shoulder and
+the hip, seen from the side, including the upper back, soft tissue and clothing. It is not an
+angle between spine segments, it does not isolate the lumbar spine, and it is meaningless in a
+front view (the confidence then drops to 0). Compare it with the same person's standing or
+lockout value (:func:`relative_to_baseline`) rather than across people.
+
+Everything here is pure numpy/scipy: no image I/O, no model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+
+from movescreen.landmarks import INDEX
+from movescreen.types import LandmarkSequence, MaskCrop
+
+FloatArray = npt.NDArray[np.floating[Any]]
+Facing = Literal["left", "right"]
+
+_LS, _RS = INDEX["left_shoulder"], INDEX["right_shoulder"]
+_LH, _RH = INDEX["left_hip"], INDEX["right_hip"]
+_LE, _RE = INDEX["left_ear"], INDEX["right_ear"]
+_NOSE = INDEX["nose"]
+_LHEEL, _RHEEL = INDEX["left_heel"], INDEX["right_heel"]
+_LTOE, _RTOE = INDEX["left_foot_index"], INDEX["right_foot_index"]
+
+MASK_THRESHOLD = 127.5  # uint8 mask: probability 0.5
+
+
+@dataclass(frozen=True)
+class BackBendOptions:
+    """Settings of the back-outline trace (defaults defined once, here).
+
+    Attributes
+    ----------
+    stations : int
+        Number of stations sampled along the shoulder-hip chord.
+    span : tuple of float
+        First and last station as fractions of the chord from the shoulder (0) to the hip (1).
+        The ends are left out: the neck and arms meet the outline near the shoulder and the
+        buttocks near the hip.
+    split : float
+        Fraction of the chord where the upper part ends and the lower part begins.
+    max_depth : float
+        How far the march goes from the chord, as a fraction of the chord length.
+    min_gap : float
+        The mask must stay below 0.5 for this fraction of the chord length for the edge to count,
+        so a small hole (a caption letter, a dark stripe on a shirt) is crossed.
+    jump_tol : float
+        A station whose edge lies further than this fraction of the chord length from the median
+        of its neighbours is rejected.
+    min_valid_fraction : float
+        Below this fraction of valid stations per part, the frame gets no value.
+    """
+
+    stations: int = 41
+    span: tuple[float, float] = (0.12, 0.88)
+    split: float = 0.5
+    max_depth: float = 0.9
+    min_gap: float = 0.06
+    jump_tol: float = 0.05
+    min_valid_fraction: float = 0.4
+
+    def __post_init__(self) -> None:
+        a, b = self.span
+        if not (0.0 <= a < self.split < b <= 1.0):
+            raise ValueError(f"expected 0 <= span[0] < split < span[1] <= 1, got {self}")
+        if self.stations < 8:
+            raise ValueError(f"expected at least 8 stations, got {self.stations}")
+
+
+@dataclass(frozen=True)
+class BackBend:
+    """Back-outline bend per frame, plus landmark-only trunk measures.
+
+    All arrays have shape (T,) (one value per row of the sequence) unless stated; NaN where the
+    value could not be measured.
+
+    Attributes
+    ----------
+    bend_deg : ndarray, float64, degrees
+        Angle between the upper and lower back lines; convex (rounded) positive, concave (arched)
+        negative, 0 for a straight back line.
+    confidence : ndarray, float64, 0..1
+        Product of: valid-station fraction, line-fit residuals, shoulder/hip visibility and how
+        side-on the view is. 0 where ``bend_deg`` is NaN.
+    upper_deg, lower_deg : ndarray, float64, degrees
+        Inclination of the upper and lower back lines against the shoulder-hip chord, positive
+        when the line leaves the chord towards the back going from shoulder to hip. ``bend_deg``
+        is ``upper_deg - lower_deg``.
+    valid_fraction : ndarray, float64, 0..1
+        Fraction of stations that gave an accepted edge point.
+    residual_px : ndarray, float64, pixels
+        Root-mean-square distance of the accepted edge points from their fitted lines.
+    side_view : ndarray, float64, 0..1
+        1 for a clean side view, 0 for a front view (from how far apart the left and right
+        shoulders and hips are in the image, relative to the trunk length).
+    edge_xy : ndarray, shape (T, K, 2), float64, pixels
+        The accepted outline points (full-frame x, y) at the K stations; NaN where rejected.
+    trunk_inclination_deg : ndarray, float64, degrees
+        Shoulder-hip line against the image vertical, 0 upright, positive leaning forward (the
+        way the person faces).
+    chord_px : ndarray, float64, pixels
+        Mid-shoulder to mid-hip distance in the image.
+    chord_ratio : ndarray, float64
+        ``chord_px`` relative to the median over upright frames (trunk inclination < 20 deg);
+        NaN when the clip has no upright frame.
+    chord_3d_ratio : ndarray, float64
+        Same with the world (metric) landmarks.
+    ear_shoulder_hip_deg : ndarray, float64, degrees
+        Flexion of the ear-shoulder line against the hip-shoulder line: 0 when ear, shoulder and
+        hip are in line, positive when the ear is in front of the trunk line.
+    facing : {"left", "right"} or None
+        The direction the person faces in the image (None when it could not be told).
+    """
+
+    bend_deg: FloatArray
+    confidence: FloatArray
+    upper_deg: FloatArray
+    lower_deg: FloatArray
+    valid_fraction: FloatArray
+    residual_px: FloatArray
+    side_view: FloatArray
+    edge_xy: FloatArray
+    trunk_inclination_deg: FloatArray
+    chord_px: FloatArray
+    chord_ratio: FloatArray
+    chord_3d_ratio: FloatArray
+    ear_shoulder_hip_deg: FloatArray
+    facing: Facing | None
+    options: BackBendOptions
+
+    def __len__(self) -> int:
+        return len(self.bend_deg)
+
+
+@dataclass(frozen=True)
+class BendSummary:
+    """A robust summary of ``bend_deg`` over some rows.
+
+    Attributes
+    ----------
+    value_deg : float
+        Confidence-weighted median of ``bend_deg`` over the rows (NaN when none is usable).
+    confidence : float
+        Median confidence of the rows used (0 when none).
+    noise_deg : float
+        Median absolute frame-to-frame change of ``bend_deg`` over the rows, degrees.
+    n_frames : int
+        Number of rows used.
+    """
+
+    value_deg: float
+    confidence: float
+    noise_deg: float
+    n_frames: int
+
+
+# --------------------------------------------------------------------------------------------
+# facing and landmark-only measures
+
+
+def _mid(xyz: FloatArray, a: int, b: int) -> FloatArray:
+    """Mean of two landmarks, or the one that exists: shape (T, k)."""
+    with np.errstate(invalid="ignore"):
+        out = np.nanmean(np.stack([xyz[:, a], xyz[:, b]]), axis=0) if len(xyz) else xyz[:, a]
+    return np.asarray(out, np.float64)
+
+
+def infer_facing(seq: LandmarkSequence) -> Facing | None:
+    """Tell which way the person faces in the image, from toes vs heels and nose vs ears.
+
+    Parameters
+    ----------
+    seq : LandmarkSequence
+        Landmarks of one person, shape (T, 33, 3).
+
+    Returns
+    -------
+    {"left", "right"} or None
+        "right" when the toes and the nose are mostly to the right of the heels and the ears
+        (image x grows to the right); None when the evidence is missing or balanced (e.g. a
+        front view).
+
+    Notes
+    -----
+    Each frame votes with the horizontal toe-heel and nose-ear offsets, scaled by the trunk
+    length and weighted by visibility; the sign of the sum decides. NaN landmarks do not vote.
+    """
+    xyz = np.asarray(seq.image_xyz, np.float64)
+    vis = np.nan_to_num(np.asarray(seq.visibility, np.float64))
+    if len(xyz) == 0:
+        return None
+    trunk = np.linalg.norm(_mid(xyz, _LS, _RS)[:, :2] - _mid(xyz, _LH, _RH)[:, :2], axis=1)
+    trunk = np.where(trunk > 1e-6, trunk, np.nan)
+    votes = []
+    for a, b in ((_LTOE, _LHEEL), (_RTOE, _RHEEL), (_NOSE, _LE), (_NOSE, _RE)):
+        dx = (xyz[:, a, 0] - xyz[:, b, 0]) / trunk
+        w = np.minimum(vis[:, a], vis[:, b])
+        votes.append(np.clip(dx, -1, 1) * w)
+    total = np.nansum(np.stack(votes))
+    scale = np.nansum(np.abs(np.stack(votes)))
+    if not np.isfinite(total) or scale <= 0 or abs(total) < 0.2 * scale:
+        return None
+    return "right" if total > 0 else "left"
+
+
+def _anterior(up: FloatArray, facing: Facing) -> FloatArray:
+    """Rotate trunk 'up' unit vectors (image x, y; y down) to point to the person's front."""
+    x, y = up[..., 0], up[..., 1]
+    if facing == "right":
+        return np.stack([-y, x], axis=-1)
+    return np.stack([y, -x], axis=-1)
+
+
+def _angle_deg(u: FloatArray, v: FloatArray) -> FloatArray:
+    cos = np.sum(u * v, axis=-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1))
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+# --------------------------------------------------------------------------------------------
+# tracing one frame
+
+
+def _robust_line(x: FloatArray, y: FloatArray, floor: float) -> tuple[float, float, FloatArray]:
+    """Fit ``y = a + b x`` with iterative trimming of outliers.
+
+    Returns the slope, the RMS residual of the kept points and the boolean mask of kept points.
+    ``floor`` is the smallest residual (same units as y) that may count as an outlier.
+    """
+    keep = np.ones(len(x), bool)
+    b = np.nan
+    for _ in range(4):
+        if keep.sum() < 3:
+            return np.nan, np.nan, keep
+        b, a = np.polyfit(x[keep], y[keep], 1)
+        r = y - (a + b * x)
+        mad = np.median(np.abs(r[keep] - np.median(r[keep])))
+        tol = max(3.0 * 1.4826 * mad, floor)
+        new = np.abs(r) <= tol
+        if np.array_equal(new, keep):
+            break
+        keep = new
+    if keep.sum() < 3:
+        return np.nan, np.nan, keep
+    b, a = np.polyfit(x[keep], y[keep], 1)
+    r = y[keep] - (a + b * x[keep])
+    return float(b), float(np.sqrt(np.mean(r**2))), keep
+
+
+def _trace_frame(
+    crop: MaskCrop,
+    shoulder: FloatArray,
+    hip: FloatArray,
+    posterior: FloatArray,
+    opt: BackBendOptions,
+) -> tuple[float, float, float, float, float, FloatArray]:
+    """Trace the posterior outline of one frame.
+
+    Returns ``(upper_deg, lower_deg, valid_fraction, residual_px, chord_px, edge_xy (K, 2))``.
+    """
+    k = opt.stations
+    nan_edges = np.full((k, 2), np.nan)
+    chord = hip - shoulder
+    length = float(np.hypot(*chord))
+    if not np.isfinite(length) or length < 8.0:
+        return np.nan, np.nan, 0.0, np.nan, length, nan_edges
+    t = np.linspace(opt.span[0], opt.span[1], k)
+    base = shoulder[None, :] + t[:, None] * chord[None, :]  # (K, 2)
+    step = max(length / 200.0, 0.5)
+    s = np.arange(0.0, opt.max_depth * length + step, step)  # (S,)
+    pts = base[:, None, :] + s[None, :, None] * posterior[None, None, :]  # (K, S, 2)
+    rows = pts[..., 1] - crop.y0
+    cols = pts[..., 0] - crop.x0
+    m = crop.mask.astype(np.float32)
+    vals = ndimage.map_coordinates(
+        m, [rows.ravel(), cols.ravel()], order=1, mode="constant", cval=np.nan
+    ).reshape(rows.shape)
+    inside = vals > MASK_THRESHOLD
+    outside = vals <= MASK_THRESHOLD  # NaN (outside the crop) is neither
+    gap = max(int(np.ceil(opt.min_gap * length / step)), 2)
+    # the edge is the first inside->outside transition followed by `gap` samples of outside
+    depth = np.full(k, np.nan)
+    start_ok = inside[:, : max(gap, 3)].any(axis=1)
+    # run[i, j]: number of consecutive outside samples starting at j; a run that reaches the
+    # crop border (NaN) counts as long enough once it has 3 samples, because the crop often ends
+    # a few pixels beyond the body where the person nears the frame edge.
+    n_s = len(s)
+    run = np.zeros((k, n_s + 1), np.int32)
+    border = np.zeros((k, n_s + 1), bool)
+    border[:, n_s] = True
+    for j in range(n_s - 1, -1, -1):
+        run[:, j] = np.where(outside[:, j], run[:, j + 1] + 1, 0)
+        border[:, j] = np.where(outside[:, j], border[:, j + 1], ~np.isfinite(vals[:, j]))
+    good_run = (run[:, :n_s] >= gap) | ((run[:, :n_s] >= 3) & border[:, 1 : n_s + 1])
+    for i in range(k):
+        if not start_ok[i]:
+            continue
+        first_in = int(np.argmax(inside[i]))
+        cand = np.nonzero(good_run[i, first_in:])[0]
+        if len(cand) == 0:
+            continue  # ran into the crop border or past max_depth without leaving the body
+        j = first_in + int(cand[0])
+        if j == 0 or not np.isfinite(vals[i, j]):
+            continue
+        # sub-sample position of the 0.5 crossing between j-1 and j
+        v0, v1 = vals[i, j - 1], vals[i, j]
+        frac = (v0 - MASK_THRESHOLD) / (v0 - v1) if v0 != v1 else 0.0
+        depth[i] = s[j - 1] + float(np.clip(frac, 0.0, 1.0)) * step
+    # reject stations that jump away from their neighbours
+    ok = np.isfinite(depth)
+    if ok.sum() >= 5:
+        filled = np.where(ok, depth, np.nan)
+        med = np.array(
+            [np.nanmedian(filled[max(0, i - 3) : i + 4]) for i in range(k)], dtype=np.float64
+        )
+        ok &= np.abs(depth - med) <= opt.jump_tol * length
+    x = t * length
+    upper = ok & (t <= opt.split)
+    lower = ok & (t >= opt.split)
+    n_up = int(np.sum(t <= opt.split))
+    n_lo = int(np.sum(t >= opt.split))
+    if upper.sum() < opt.min_valid_fraction * n_up or lower.sum() < opt.min_valid_fraction * n_lo:
+        return np.nan, np.nan, float(ok.mean()), np.nan, length, nan_edges
+    floor = max(0.01 * length, 1.5)
+    b_up, r_up, keep_up = _robust_line(x[upper], depth[upper], floor)
+    b_lo, r_lo, keep_lo = _robust_line(x[lower], depth[lower], floor)
+    final = np.zeros(k, bool)
+    final[np.nonzero(upper)[0][keep_up]] = True
+    final[np.nonzero(lower)[0][keep_lo]] = True
+    edges = np.where(final[:, None], base + depth[:, None] * posterior[None, :], np.nan)
+    frac_valid = float(final.mean())
+    if not (np.isfinite(b_up) and np.isfinite(b_lo)):
+        return np.nan, np.nan, frac_valid, np.nan, length, edges
+    resid = float(np.sqrt((r_up**2 + r_lo**2) / 2.0))
+    return (
+        float(np.degrees(np.arctan(b_up))),
+        float(np.degrees(np.arctan(b_lo))),
+        frac_valid,
+        resid,
+        length,
+        edges,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def compute_back_bend(
+    seq: LandmarkSequence,
+    *,
+    facing: Facing | None = None,
+    options: BackBendOptions = BackBendOptions(),
+    upright_max_deg: float = 20.0,
+) -> BackBend:
+    """Measure the bend of the back outline in every frame of a side-view clip.
+
+    Parameters
+    ----------
+    seq : LandmarkSequence
+        Landmarks, shape (T, 33, 3) image pixels, with segmentation ``masks`` (row -> MaskCrop).
+        Rows without a mask or without shoulder/hip landmarks get NaN.
+    facing : {"left", "right"} or None
+        Which way the person faces in the image; inferred with :func:`infer_facing` when None.
+    options : BackBendOptions
+        Trace settings.
+    upright_max_deg : float
+        Trunk inclination (degrees) below which a frame counts as upright for the standing
+        reference of ``chord_ratio`` and ``chord_3d_ratio``.
+
+    Returns
+    -------
+    BackBend
+        Per-frame arrays of length T. When the facing cannot be told, every ``bend_deg`` is NaN
+        (the posterior side is unknown) and the landmark-only columns that need it are NaN too.
+
+    Notes
+    -----
+    Assumes one person filmed from the side, the whole trunk in the picture, the camera roughly
+    level. The mask is read at probability 0.5. The input is not modified.
+    """
+    t_len = len(seq)
+    if facing is None:
+        facing = infer_facing(seq)
+    elif facing not in ("left", "right"):
+        raise ValueError(f"expected facing 'left', 'right' or None, got {facing!r}")
+    xyz = np.asarray(seq.image_xyz, np.float64)
+    vis = np.nan_to_num(np.asarray(seq.visibility, np.float64))
+    sh = _mid(xyz, _LS, _RS)[:, :2]
+    hp = _mid(xyz, _LH, _RH)[:, :2]
+    ear = _mid(xyz, _LE, _RE)[:, :2]
+    chord = hp - sh
+    chord_px = np.linalg.norm(chord, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        up = -chord / chord_px[:, None]  # hip -> shoulder, unit
+
+    # view: left/right shoulder and hip separation in the image relative to the trunk length
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sep = np.nanmean(
+            np.stack(
+                [
+                    np.linalg.norm(xyz[:, _LS, :2] - xyz[:, _RS, :2], axis=1),
+                    np.linalg.norm(xyz[:, _LH, :2] - xyz[:, _RH, :2], axis=1),
+                ]
+            ),
+            axis=0,
+        ) / chord_px
+    side_view = np.clip(1.0 - (sep - 0.25) / 0.35, 0.0, 1.0)
+    side_view = np.where(np.isfinite(sep), side_view, 0.0)
+    vis_trunk = np.max(
+        np.stack([np.minimum(vis[:, _LS], vis[:, _LH]), np.minimum(vis[:, _RS], vis[:, _RH])]),
+        axis=0,
+    )
+    c_vis = np.clip((vis_trunk - 0.3) / 0.5, 0.0, 1.0)
+
+    nan = np.full(t_len, np.nan)
+    upper, lower, valid, resid = nan.copy(), nan.copy(), np.zeros(t_len), nan.copy()
+    edge_xy = np.full((t_len, options.stations, 2), np.nan)
+    incl = nan.copy()
+    esh = nan.copy()
+    if facing is not None and t_len:
+        ant = _anterior(up, facing)
+        # trunk inclination: angle of 'up' from the image vertical, positive towards the front
+        vertical = np.array([0.0, -1.0])
+        forward = np.array([1.0, 0.0]) if facing == "right" else np.array([-1.0, 0.0])
+        incl = np.degrees(np.arctan2(up @ forward, up @ vertical))
+        # ear-shoulder-hip: angle between shoulder->ear and hip->shoulder, signed to the front
+        se = ear - sh
+        esh = _angle_deg(se, up) * np.sign(np.sum(se * ant, axis=1))
+        for row, crop in seq.masks.items():
+            if not (0 <= row < t_len) or not np.all(np.isfinite(chord[row])):
+                continue
+            u_deg, l_deg, f, r, _, e = _trace_frame(crop, sh[row], hp[row], -ant[row], options)
+            upper[row], lower[row], valid[row], resid[row] = u_deg, l_deg, f, r
+            edge_xy[row] = e
+
+    bend = upper - lower
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c_valid = np.clip((valid - 0.3) / 0.5, 0.0, 1.0)
+        c_res = 1.0 / (1.0 + (resid / np.maximum(0.02 * chord_px, 1.0)) ** 2)
+    conf = c_valid * np.nan_to_num(c_res) * c_vis * side_view
+    conf = np.where(np.isfinite(bend), conf, 0.0)
+
+    upright = np.isfinite(incl) & (np.abs(incl) < upright_max_deg)
+    w_sh = _mid(np.asarray(seq.world_xyz, np.float64), _LS, _RS)
+    w_hp = _mid(np.asarray(seq.world_xyz, np.float64), _LH, _RH)
+    chord_3d = np.linalg.norm(w_sh - w_hp, axis=1)
+    chord_ratio = nan.copy()
+    chord_3d_ratio = nan.copy()
+    if upright.any():
+        ref = np.nanmedian(chord_px[upright])
+        ref3 = np.nanmedian(chord_3d[upright]) if np.isfinite(chord_3d[upright]).any() else np.nan
+        chord_ratio = chord_px / ref
+        chord_3d_ratio = chord_3d / ref3
+    return BackBend(
+        bend_deg=bend,
+        confidence=conf,
+        upper_deg=upper,
+        lower_deg=lower,
+        valid_fraction=valid,
+        residual_px=resid,
+        side_view=side_view,
+        edge_xy=edge_xy,
+        trunk_inclination_deg=incl,
+        chord_px=chord_px,
+        chord_ratio=chord_ratio,
+        chord_3d_ratio=chord_3d_ratio,
+        ear_shoulder_hip_deg=esh,
+        facing=facing,
+        options=options,
+    )

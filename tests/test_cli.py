@@ -1,0 +1,157 @@
+"""The command line, end to end, with the real model on real and generated videos."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from movescreen.cli import main
+from tests.conftest import EXAMPLE_VIDEO, REPO
+from tests.videos import gradient_frames, read_frames, write_video
+
+SCHEMA = json.loads((REPO / "src" / "movescreen" / "schemas" / "report.schema.json").read_text())
+
+
+def run_cli(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def example_out(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("example")
+    res = run_cli("analyze", EXAMPLE_VIDEO, "--out", out, "-q")
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.mark.model
+def test_analyze_writes_landmarks_and_a_valid_report(example_out):
+    report = json.loads((example_out / "report.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["input"]["frame_count"] == 65
+    assert report["input"]["fps"] == pytest.approx(5.0)
+    assert (report["input"]["width"], report["input"]["height"]) == (720, 1280)
+    assert report["input"]["duration_s"] == pytest.approx(13.0, abs=0.25)
+    assert report["quality"]["pose_fraction"] == pytest.approx(1.0)
+    prov = report["provenance"]
+    assert prov["model"]["sha256"].startswith("5edd0176") and prov["mediapipe_version"]
+    assert "not a diagnosis" in report["safety"]["disclaimer"]
+    lines = (example_out / "landmarks.csv").read_text().splitlines()
+    assert lines[0] == "frame,time_s,landmark,x_px,y_px,z,visibility,presence,world_x_m,world_y_m,world_z_m"
+    assert len(lines) == 1 + 65 * 33
+    # times come from the container: 5 fps -> 0.2 s steps
+    assert lines[1 + 33].split(",")[:2] == ["1", "0.2000"]
+
+
+@pytest.mark.model
+def test_landmarks_csv_input_runs_without_the_model(example_out, tmp_path, monkeypatch):
+    monkeypatch.setenv("MOVESCREEN_MODEL", str(tmp_path / "no-such-model.task"))
+    res = run_cli("analyze", example_out / "landmarks.csv", "--out", tmp_path / "again")
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "again" / "report.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["input"]["kind"] == "landmarks"
+    assert report["provenance"]["model"] is None
+    assert (report["input"]["width"], report["input"]["height"]) == (720, 1280)
+    a = (example_out / "landmarks.csv").read_text()
+    b = (tmp_path / "again" / "landmarks.csv").read_text()
+    assert a == b
+
+
+def test_console_script_runs_as_a_real_process(tmp_path):
+    exe = Path(sys.executable).parent / "movescreen"
+    res = subprocess.run([str(exe), "analyze", str(tmp_path / "missing.mp4")], capture_output=True, text=True)
+    assert res.returncode == 2
+    assert res.stderr.strip().startswith("movescreen: error: No file or folder at")
+    assert "Traceback" not in res.stderr
+
+
+def _bad_inputs(tmp_path: Path) -> dict[str, Path]:
+    zero = tmp_path / "zero.mp4"
+    zero.write_bytes(b"")
+    text = tmp_path / "text.mp4"
+    text.write_text("this is a text file, not a video\n" * 50)
+    trunc = tmp_path / "truncated.mp4"
+    trunc.write_bytes(EXAMPLE_VIDEO.read_bytes()[:300_000])
+    return {"missing": tmp_path / "nope.mp4", "zero": zero, "text": text, "truncated": trunc}
+
+
+@pytest.mark.parametrize("kind", ["missing", "zero", "text", "truncated"])
+def test_bad_input_gives_one_sentence_and_exit_2(tmp_path, kind):
+    path = _bad_inputs(tmp_path)[kind]
+    res = CliRunner().invoke(main, ["analyze", str(path), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    err = res.output.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("movescreen: error:")
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "out" / "report.json").exists()
+
+
+@pytest.mark.model
+def test_video_with_nobody_in_it(tmp_path):
+    path = write_video(tmp_path / "empty_room.mp4", gradient_frames(15, 320, 240), fps=15)
+    res = run_cli("analyze", path, "--out", tmp_path / "out", "-q")
+    assert res.exit_code == 1
+    assert "No person was found in any of the 15 frames" in res.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["status"] == "failed" and report["quality"]["pose_fraction"] == 0
+
+
+@pytest.mark.model
+def test_two_people_are_noticed_and_the_larger_one_is_followed(tmp_path):
+    import cv2
+
+    frames = read_frames(EXAMPLE_VIDEO, limit=12)
+    out = []
+    for f in frames:  # the same woman twice: full size on the left, 60% size on the right
+        canvas = np.full((1280, 1300, 3), 235, np.uint8)
+        canvas[:, :720] = f
+        small = cv2.resize(f, (432, 768))
+        canvas[400:1168, 820:1252] = small
+        out.append(canvas)
+    path = write_video(tmp_path / "two.mp4", out, fps=5)
+    res = run_cli("analyze", path, "--out", tmp_path / "o", "-q")
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["quality"]["max_people_seen"] >= 2
+    assert any("people were seen" in w for w in report["quality"]["warnings"])
+    assert "people were seen" in res.output
+    rows = [r.split(",") for r in (tmp_path / "o" / "landmarks.csv").read_text().splitlines()[1:]]
+    xs = np.array([float(r[3]) for r in rows if r[3]])
+    assert np.median(xs) < 720  # the larger (left) person is the subject
+
+
+def test_info_prints_versions_and_model_checksum():
+    res = run_cli("info")
+    assert res.exit_code == 0
+    for key in ("python", "movescreen", "mediapipe", "opencv", "numpy", "scipy", "model_sha256"):
+        assert key in res.output
+    assert "5edd017682e83d1595a53ca0be450da306e15b1360b1d7f55c5b80edeb1ed987" in res.output
+
+
+def test_models_list_and_verify(tmp_path):
+    res = run_cli("models", "list")
+    assert res.exit_code == 0 and "pose_landmarker_full.task" in res.output and "present" in res.output
+    res = run_cli("models", "verify")
+    assert res.exit_code == 0 and "checksum OK" in res.output
+    bad = tmp_path / "pose_landmarker_full.task"
+    bad.write_bytes(b"garbage")
+    res = CliRunner().invoke(main, ["models", "verify", "--model", str(bad)])
+    assert res.exit_code == 2 and "not a MediaPipe .task bundle" in res.output
+
+
+def test_models_fetch_offline_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOVESCREEN_MODEL_URL", "http://127.0.0.1:9/{name}.task")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    res = CliRunner().invoke(main, ["models", "fetch", "heavy"])
+    assert res.exit_code == 2
+    assert "offline" in res.output and "Traceback" not in res.output

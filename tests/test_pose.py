@@ -1,0 +1,122 @@
+"""Pose stage without the model: MediaPipe result conversion, subject choice, the frame loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from movescreen.landmarks import NUM_LANDMARKS
+from movescreen.pose.estimate import estimate_landmarks
+from movescreen.pose.mediapipe_backend import from_mediapipe
+from movescreen.pose.subject import choose_subject, count_others
+from movescreen.types import Box, Frame, VideoInfo
+from tests.fakes import FakeBackend, FakeLandmark, FakeMask, FakeResult, candidate_at, fake_person
+
+
+def test_from_mediapipe_maps_crop_to_full_frame_pixels():
+    lms = [FakeLandmark(0.5, 0.25, z=-0.1) for _ in range(NUM_LANDMARKS)]
+    world = [FakeLandmark(0.1, -0.5, 0.2) for _ in range(NUM_LANDMARKS)]
+    crop = Box(437, 0, 843, 720)  # the picture inside pillar-box bars
+    [c] = from_mediapipe(FakeResult([lms], [world]), crop=crop)
+    assert c.image_xyz[0, 0] == pytest.approx(437 + 0.5 * 406)
+    assert c.image_xyz[0, 1] == pytest.approx(0.25 * 720)
+    assert c.image_xyz[0, 2] == pytest.approx(-0.1)
+    assert c.world_xyz[5].tolist() == pytest.approx([0.1, -0.5, 0.2])
+    assert c.visibility[0] == pytest.approx(0.9)
+    assert c.mask is None
+
+
+def test_from_mediapipe_copies_and_crops_mask():
+    person = fake_person(0.5, 0.5, 0.3)
+    mask = np.zeros((100, 200, 1), np.float32)
+    mask[40:60, 90:110] = 1.0
+    res = FakeResult([person], [person], [FakeMask(mask)])
+    [c] = from_mediapipe(res, crop=Box(50, 10, 250, 110), with_masks=True)
+    mask[:] = 0.5  # MediaPipe reuses its buffers: our copy must not change
+    m = c.mask
+    assert m is not None and m.mask.dtype == np.uint8
+    ys, xs = np.nonzero(m.mask > 127)
+    assert xs.min() + m.x0 == 50 + 90 and ys.min() + m.y0 == 10 + 40
+    assert (m.mask > 127).sum() == 400
+
+
+def test_from_mediapipe_missing_visibility_becomes_nan_and_short_lists_are_skipped():
+    lms = [FakeLandmark(0.1, 0.1, visibility=None) for _ in range(NUM_LANDMARKS)]
+    out = from_mediapipe(FakeResult([lms, lms[:5]], []), crop=Box(0, 0, 10, 10))
+    assert len(out) == 1
+    assert np.isnan(out[0].visibility).all()
+    assert np.isnan(out[0].world_xyz).all()
+
+
+def test_choose_subject_prefers_largest_then_keeps_track():
+    small, big = candidate_at(0, 0, 50, 100), candidate_at(200, 0, 300, 300)
+    assert choose_subject([small, big], None) == 1
+    # the small person is the subject we follow: keep them even though someone larger appears
+    assert choose_subject([big, candidate_at(2, 0, 52, 100)], small.bbox()) == 1
+    # subject gone (no overlap): fall back to the largest
+    assert choose_subject([small, big], (900, 900, 950, 950)) == 1
+    assert choose_subject([], None) is None
+    assert count_others([small, big], big.bbox()) == 1
+
+
+def _frames(n, fps=10.0, size=(48, 64)):
+    for i in range(n):
+        yield Frame(i, i / fps, np.full((*size, 3), 100, np.uint8))
+
+
+class ListSource:
+    def __init__(self, frames, info):
+        self._frames, self.info, self.warnings = list(frames), info, []
+
+    def __iter__(self):
+        return iter(self._frames)
+
+    def close(self):
+        pass
+
+
+def test_estimate_landmarks_builds_sequence_with_nan_gaps_and_people_warning():
+    info = VideoInfo("x.mp4", 10.0, 6, 64, 48, 0.6)
+    a, b = candidate_at(0, 0, 20, 40), candidate_at(40, 0, 60, 40)
+    script = [[a], [a], [], [a, b], [a], [a]]
+    backend = FakeBackend(script)
+    run = estimate_landmarks(ListSource(_frames(6), info), lambda box: backend, detect_bars=False)
+    seq = run.sequence
+    assert len(seq) == 6 and backend.closed
+    assert backend.timestamps == [0, 100, 200, 300, 400, 500]
+    assert seq.has_pose.tolist() == [True, True, False, True, True, True]
+    assert np.isnan(seq.image_xyz[2]).all()
+    assert run.max_people_seen == 2
+    assert any("2 people" in w for w in run.warnings)
+
+
+def test_estimate_landmarks_scanner_counts_others():
+    info = VideoInfo("x.mp4", 10.0, 30, 64, 48, 3.0)
+    a, b = candidate_at(0, 0, 20, 40), candidate_at(40, 0, 60, 40)
+    backend = FakeBackend([[a]] * 30)
+    scanner = FakeBackend([[a, b]] * 30)
+    run = estimate_landmarks(
+        ListSource(_frames(30), info), lambda box: backend, make_scanner=lambda box: scanner,
+        scan_interval_s=1.0, detect_bars=False,
+    )
+    assert len(scanner.timestamps) == 3  # t = 0, 1, 2 s
+    assert run.max_people_seen == 2 and run.scans == 3
+
+
+def test_estimate_landmarks_passes_content_box_to_backend():
+    info = VideoInfo("x.mp4", 10.0, 3, 64, 48, 0.3)
+    frames = []
+    for i in range(3):
+        img = np.zeros((48, 64, 3), np.uint8)
+        img[:, 16:48] = 120
+        frames.append(Frame(i, i / 10, img))
+    seen = []
+
+    def make(box):
+        seen.append(box)
+        return FakeBackend([])
+
+    run = estimate_landmarks(ListSource(frames, info), make)
+    assert seen == [Box(16, 0, 48, 48)]
+    assert run.info.content_box == Box(16, 0, 48, 48)
+    assert not run.sequence.has_pose.any()

@@ -1,0 +1,85 @@
+"""Atomic writes and the landmarks.csv round trip."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from movescreen.errors import InputError
+from movescreen.sinks import (
+    LANDMARK_COLUMNS,
+    read_landmarks_csv,
+    write_atomic,
+    write_json_atomic,
+    write_landmarks_csv,
+)
+from movescreen.types import LandmarkSequence
+
+
+def _sequence(n=4, seed=0):
+    rng = np.random.default_rng(seed)
+    img = rng.uniform(0, 500, (n, 33, 3)).astype(np.float32)
+    img[1, 5] = np.nan  # one missing landmark
+    img[2] = np.nan  # one frame without a pose
+    world = rng.uniform(-1, 1, (n, 33, 3)).astype(np.float32)
+    vis = rng.uniform(0, 1, (n, 33)).astype(np.float32)
+    return LandmarkSequence(
+        frame_index=np.arange(n) * 2,
+        time_s=np.arange(n) * 0.2,
+        image_xyz=img,
+        visibility=vis,
+        presence=vis.copy(),
+        world_xyz=world,
+        width=640,
+        height=480,
+        fps=5.0,
+    )
+
+
+def test_landmarks_csv_round_trip(tmp_path):
+    seq = _sequence()
+    p = write_landmarks_csv(tmp_path / "landmarks.csv", seq)
+    header = p.read_text().splitlines()[0].split(",")
+    assert tuple(header) == LANDMARK_COLUMNS
+    assert len(p.read_text().splitlines()) == 1 + 4 * 33
+    back = read_landmarks_csv(p, width=640, height=480)
+    assert back.frame_index.tolist() == [0, 2, 4, 6]
+    np.testing.assert_allclose(back.image_xyz[:, :, :2], seq.image_xyz[:, :, :2], atol=0.006)
+    np.testing.assert_allclose(back.world_xyz, seq.world_xyz, atol=6e-5)
+    assert np.isnan(back.image_xyz[1, 5]).all() and np.isnan(back.image_xyz[2]).all()
+    assert back.fps == pytest.approx(5.0)
+
+
+def test_read_landmarks_csv_takes_size_and_fps_from_report(tmp_path):
+    write_landmarks_csv(tmp_path / "landmarks.csv", _sequence())
+    (tmp_path / "report.json").write_text(json.dumps({"input": {"width": 720, "height": 1280, "fps": 5.0}}))
+    back = read_landmarks_csv(tmp_path / "landmarks.csv")
+    assert (back.width, back.height) == (720, 1280)
+
+
+def test_read_landmarks_csv_rejects_other_csv(tmp_path):
+    p = tmp_path / "other.csv"
+    p.write_text("a,b\n1,2\n")
+    with pytest.raises(InputError, match="lacks the column"):
+        read_landmarks_csv(p)
+
+
+def test_atomic_write_leaves_old_file_when_interrupted(tmp_path):
+    target = tmp_path / "report.json"
+    target.write_text("old")
+
+    def boom(f):
+        f.write("half a rep")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, boom)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_json_has_no_nan_literals(tmp_path):
+    p = write_json_atomic(tmp_path / "r.json", {"a": float("nan"), "b": [np.float32(1.5), np.inf]})
+    assert json.loads(p.read_text()) == {"a": None, "b": [1.5, None]}
