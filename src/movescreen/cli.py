@@ -53,7 +53,7 @@ def analyze(input_path: Path, out_dir: Path | None, model: Path | None, no_masks
     """Analyse a video file, a folder of images, or a movescreen landmarks.csv."""
     from tqdm import tqdm
 
-    from movescreen.pipeline import AnalyzeOptions, analyze_input, write_outputs
+    from movescreen.pipeline import AnalyzeOptions, run_analysis
 
     out = out_dir or Path("movescreen-out") / input_path.stem
     options = AnalyzeOptions(
@@ -67,33 +67,30 @@ def analyze(input_path: Path, out_dir: Path | None, model: Path | None, no_masks
                    desc=input_path.name[:30], file=sys.stderr, leave=False)
 
     try:
-        analysis = analyze_input(input_path, options, progress=lambda n: bar.update(n) if bar else None,
-                                 on_start=on_start)
+        report = run_analysis(input_path, out, options,
+                              progress=lambda n: bar.update(n) if bar else None, on_start=on_start)
     except NoPersonError as e:
-        if bar is not None:
-            bar.close()
-        partial = getattr(e, "analysis", None)
-        if partial is not None:
-            write_outputs(partial, out, status="failed", error=str(e))
         _fail(str(e), EXIT_FAILED)
         return
     except MovescreenError as e:
-        if bar is not None:
-            bar.close()
         _fail(str(e))
         return
-    if bar is not None:
-        bar.close()
-    paths = write_outputs(analysis, out)
-    for w in analysis.warnings + list(analysis.quality.warnings):
+    finally:
+        if bar is not None:
+            bar.close()
+    for w in report.pop("_warnings", []):
         _warn(w)
-    q = analysis.quality
+    _print_summary(input_path, out, report)
+
+
+def _print_summary(input_path: Path, out: Path, report: dict[str, Any]) -> None:
+    q = report["quality"]
     click.echo(
-        f"Analysed {q.frames} frames of {input_path.name}: a person in {100 * q.pose_fraction:.0f}% "
-        f"of them."
+        f"Analysed {q['frames']} frames of {input_path.name}: a person in "
+        f"{100 * q['pose_fraction']:.0f}% of them."
     )
-    for name, p in paths.items():
-        click.echo(f"  {name}: {p}")
+    for name in [*report.get("outputs", {}).values(), "report.json"]:
+        click.echo(f"  {out / name}")
 
 
 @main.command()

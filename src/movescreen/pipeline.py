@@ -198,3 +198,39 @@ def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str], *, status
 def check_input_exists(path: Path) -> None:
     if not path.exists() and not str(path).isdigit():
         raise InputError(f"No file or folder at {path}; check the path.")
+
+
+def run_analysis(
+    input_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    options: AnalyzeOptions = AnalyzeOptions(),
+    *,
+    progress: Callable[[int], None] | None = None,
+    on_start: Callable[[VideoInfo], None] | None = None,
+) -> dict[str, Any]:
+    """Analyse one input and write every output into ``out_dir``; return the report dict.
+
+    This is what ``analyze`` and each ``batch`` job run. ``report.json`` is written last, so a
+    folder with a ``report.json`` whose ``status`` is ``ok`` is complete.
+
+    Raises
+    ------
+    InputError, ModelError, ConfigError
+        Nothing could be analysed; nothing was written.
+    NoPersonError
+        The input was read but nobody was found; a ``report.json`` with ``status: failed`` was
+        written.
+    """
+    try:
+        analysis = analyze_input(input_path, options, progress=progress, on_start=on_start)
+    except NoPersonError as e:
+        partial = getattr(e, "analysis", None)
+        if partial is not None:
+            write_outputs(partial, out_dir, status="failed", error=str(e))
+        raise
+    write_outputs(analysis, out_dir)
+    import json
+
+    report: dict[str, Any] = json.loads((Path(out_dir) / "report.json").read_text())
+    report["_warnings"] = list(analysis.warnings) + list(analysis.quality.warnings)
+    return report
