@@ -62,7 +62,9 @@ class BackBendOptions:
         The ends are left out: the neck and arms meet the outline near the shoulder and the
         buttocks near the hip.
     split : float
-        Fraction of the chord where the upper part ends and the lower part begins.
+        Fraction of the chord where the upper part ends and the lower part begins. 0.55 puts it
+        near the thoracolumbar junction: the shoulder landmark sits near T2-T3 and the hip joint
+        centre near the sacrum's tip, and T3-T12 is a little longer than L1-S5 in adults.
     max_depth : float
         How far the march goes from the chord, as a fraction of the chord length.
     min_gap : float
@@ -71,16 +73,20 @@ class BackBendOptions:
     jump_tol : float
         A station whose edge lies further than this fraction of the chord length from the median
         of its neighbours is rejected.
+    line_tol : float
+        Edge points further than this fraction of the chord length from a part's line are
+        outliers of that line (the line is the one through two points with the most inliers).
     min_valid_fraction : float
         Below this fraction of valid stations per part, the frame gets no value.
     """
 
     stations: int = 41
-    span: tuple[float, float] = (0.12, 0.88)
-    split: float = 0.5
+    span: tuple[float, float] = (0.12, 0.95)
+    split: float = 0.55
     max_depth: float = 0.9
-    min_gap: float = 0.06
+    min_gap: float = 0.03
     jump_tol: float = 0.05
+    line_tol: float = 0.02
     min_valid_fraction: float = 0.4
 
     def __post_init__(self) -> None:
@@ -114,6 +120,9 @@ class BackBend:
         Fraction of stations that gave an accepted edge point.
     residual_px : ndarray, float64, pixels
         Root-mean-square distance of the accepted edge points from their fitted lines.
+    clipped_fraction : ndarray, float64, 0..1
+        Fraction of stations where the body still filled the mask crop at its border, so the
+        outline was cut off (the crop is too tight or the person leaves the frame).
     side_view : ndarray, float64, 0..1
         1 for a clean side view, 0 for a front view (from how far apart the left and right
         shoulders and hips are in the image, relative to the trunk length).
@@ -142,6 +151,7 @@ class BackBend:
     lower_deg: FloatArray
     valid_fraction: FloatArray
     residual_px: FloatArray
+    clipped_fraction: FloatArray
     side_view: FloatArray
     edge_xy: FloatArray
     trunk_inclination_deg: FloatArray
@@ -184,9 +194,8 @@ class BendSummary:
 
 def _mid(xyz: FloatArray, a: int, b: int) -> FloatArray:
     """Mean of two landmarks, or the one that exists: shape (T, k)."""
-    with np.errstate(invalid="ignore"):
-        out = np.nanmean(np.stack([xyz[:, a], xyz[:, b]]), axis=0) if len(xyz) else xyz[:, a]
-    return np.asarray(out, np.float64)
+    pa, pb = np.asarray(xyz[:, a], np.float64), np.asarray(xyz[:, b], np.float64)
+    return np.where(np.isnan(pa), pb, np.where(np.isnan(pb), pa, 0.5 * (pa + pb)))
 
 
 def infer_facing(seq: LandmarkSequence) -> Facing | None:
@@ -244,30 +253,35 @@ def _angle_deg(u: FloatArray, v: FloatArray) -> FloatArray:
 # tracing one frame
 
 
-def _robust_line(x: FloatArray, y: FloatArray, floor: float) -> tuple[float, float, FloatArray]:
-    """Fit ``y = a + b x`` with iterative trimming of outliers.
+def _robust_line(x: FloatArray, y: FloatArray, tol: float) -> tuple[float, float, FloatArray]:
+    """Fit ``y = a + b x`` robustly: the line through two points that has most points within
+    ``tol`` (exhaustive over pairs, deterministic), then least squares on those inliers.
 
-    Returns the slope, the RMS residual of the kept points and the boolean mask of kept points.
-    ``floor`` is the smallest residual (same units as y) that may count as an outlier.
+    Returns the slope, the RMS residual of the inliers and the boolean mask of inliers. A blob
+    that covers up to about half the points of a part cannot pull the line.
     """
-    keep = np.ones(len(x), bool)
-    b = np.nan
-    for _ in range(4):
+    n = len(x)
+    if n < 3:
+        return np.nan, np.nan, np.zeros(n, bool)
+    i, j = np.triu_indices(n, k=1)
+    far = np.abs(x[j] - x[i]) >= 0.25 * (x.max() - x.min())
+    i, j = i[far], j[far]
+    b = (y[j] - y[i]) / (x[j] - x[i])
+    a = y[i] - b * x[i]
+    r = np.abs(y[None, :] - (a[:, None] + b[:, None] * x[None, :]))  # (pairs, n)
+    inl = r <= tol
+    score = inl.sum(axis=1) - np.where(inl, r, 0.0).sum(axis=1) / (tol * n + 1e-9)
+    keep = inl[int(np.argmax(score))]
+    for _ in range(2):
         if keep.sum() < 3:
             return np.nan, np.nan, keep
-        b, a = np.polyfit(x[keep], y[keep], 1)
-        r = y - (a + b * x)
-        mad = np.median(np.abs(r[keep] - np.median(r[keep])))
-        tol = max(3.0 * 1.4826 * mad, floor)
-        new = np.abs(r) <= tol
-        if np.array_equal(new, keep):
-            break
-        keep = new
+        bb, aa = np.polyfit(x[keep], y[keep], 1)
+        keep = np.abs(y - (aa + bb * x)) <= tol
     if keep.sum() < 3:
         return np.nan, np.nan, keep
-    b, a = np.polyfit(x[keep], y[keep], 1)
-    r = y[keep] - (a + b * x[keep])
-    return float(b), float(np.sqrt(np.mean(r**2))), keep
+    bb, aa = np.polyfit(x[keep], y[keep], 1)
+    res = y[keep] - (aa + bb * x[keep])
+    return float(bb), float(np.sqrt(np.mean(res**2))), keep
 
 
 def _trace_frame(
@@ -279,14 +293,15 @@ def _trace_frame(
 ) -> tuple[float, float, float, float, float, FloatArray]:
     """Trace the posterior outline of one frame.
 
-    Returns ``(upper_deg, lower_deg, valid_fraction, residual_px, chord_px, edge_xy (K, 2))``.
+    Returns ``(upper_deg, lower_deg, valid_fraction, residual_px, clipped_fraction,
+    edge_xy (K, 2))``.
     """
     k = opt.stations
     nan_edges = np.full((k, 2), np.nan)
     chord = hip - shoulder
     length = float(np.hypot(*chord))
     if not np.isfinite(length) or length < 8.0:
-        return np.nan, np.nan, 0.0, np.nan, length, nan_edges
+        return np.nan, np.nan, 0.0, np.nan, 0.0, nan_edges
     t = np.linspace(opt.span[0], opt.span[1], k)
     base = shoulder[None, :] + t[:, None] * chord[None, :]  # (K, 2)
     step = max(length / 200.0, 0.5)
@@ -315,12 +330,14 @@ def _trace_frame(
         run[:, j] = np.where(outside[:, j], run[:, j + 1] + 1, 0)
         border[:, j] = np.where(outside[:, j], border[:, j + 1], ~np.isfinite(vals[:, j]))
     good_run = (run[:, :n_s] >= gap) | ((run[:, :n_s] >= 3) & border[:, 1 : n_s + 1])
+    clipped = 0
     for i in range(k):
         if not start_ok[i]:
             continue
         first_in = int(np.argmax(inside[i]))
         cand = np.nonzero(good_run[i, first_in:])[0]
         if len(cand) == 0:
+            clipped += int(not np.isfinite(vals[i, -1]))
             continue  # ran into the crop border or past max_depth without leaving the body
         j = first_in + int(cand[0])
         if j == 0 or not np.isfinite(vals[i, j]):
@@ -332,10 +349,12 @@ def _trace_frame(
     # reject stations that jump away from their neighbours
     ok = np.isfinite(depth)
     if ok.sum() >= 5:
-        filled = np.where(ok, depth, np.nan)
-        med = np.array(
-            [np.nanmedian(filled[max(0, i - 3) : i + 4]) for i in range(k)], dtype=np.float64
-        )
+        med = np.full(k, np.nan)
+        for i in range(k):
+            near = depth[max(0, i - 3) : i + 4]
+            near = near[np.isfinite(near)]
+            if len(near):
+                med[i] = np.median(near)
         ok &= np.abs(depth - med) <= opt.jump_tol * length
     x = t * length
     upper = ok & (t <= opt.split)
@@ -343,24 +362,24 @@ def _trace_frame(
     n_up = int(np.sum(t <= opt.split))
     n_lo = int(np.sum(t >= opt.split))
     if upper.sum() < opt.min_valid_fraction * n_up or lower.sum() < opt.min_valid_fraction * n_lo:
-        return np.nan, np.nan, float(ok.mean()), np.nan, length, nan_edges
-    floor = max(0.01 * length, 1.5)
-    b_up, r_up, keep_up = _robust_line(x[upper], depth[upper], floor)
-    b_lo, r_lo, keep_lo = _robust_line(x[lower], depth[lower], floor)
+        return np.nan, np.nan, float(ok.mean()), np.nan, clipped / k, nan_edges
+    tol = max(opt.line_tol * length, 1.5)
+    b_up, r_up, keep_up = _robust_line(x[upper], depth[upper], tol)
+    b_lo, r_lo, keep_lo = _robust_line(x[lower], depth[lower], tol)
     final = np.zeros(k, bool)
     final[np.nonzero(upper)[0][keep_up]] = True
     final[np.nonzero(lower)[0][keep_lo]] = True
     edges = np.where(final[:, None], base + depth[:, None] * posterior[None, :], np.nan)
     frac_valid = float(final.mean())
     if not (np.isfinite(b_up) and np.isfinite(b_lo)):
-        return np.nan, np.nan, frac_valid, np.nan, length, edges
+        return np.nan, np.nan, frac_valid, np.nan, clipped / k, edges
     resid = float(np.sqrt((r_up**2 + r_lo**2) / 2.0))
     return (
         float(np.degrees(np.arctan(b_up))),
         float(np.degrees(np.arctan(b_lo))),
         frac_valid,
         resid,
-        length,
+        clipped / k,
         edges,
     )
 
@@ -419,15 +438,14 @@ def compute_back_bend(
 
     # view: left/right shoulder and hip separation in the image relative to the trunk length
     with np.errstate(invalid="ignore", divide="ignore"):
-        sep = np.nanmean(
-            np.stack(
-                [
-                    np.linalg.norm(xyz[:, _LS, :2] - xyz[:, _RS, :2], axis=1),
-                    np.linalg.norm(xyz[:, _LH, :2] - xyz[:, _RH, :2], axis=1),
-                ]
-            ),
-            axis=0,
-        ) / chord_px
+        sep = (
+            0.5
+            * (
+                np.linalg.norm(xyz[:, _LS, :2] - xyz[:, _RS, :2], axis=1)
+                + np.linalg.norm(xyz[:, _LH, :2] - xyz[:, _RH, :2], axis=1)
+            )
+            / chord_px
+        )
     side_view = np.clip(1.0 - (sep - 0.25) / 0.35, 0.0, 1.0)
     side_view = np.where(np.isfinite(sep), side_view, 0.0)
     vis_trunk = np.max(
@@ -438,6 +456,7 @@ def compute_back_bend(
 
     nan = np.full(t_len, np.nan)
     upper, lower, valid, resid = nan.copy(), nan.copy(), np.zeros(t_len), nan.copy()
+    clipped = np.zeros(t_len)
     edge_xy = np.full((t_len, options.stations, 2), np.nan)
     incl = nan.copy()
     esh = nan.copy()
@@ -453,8 +472,9 @@ def compute_back_bend(
         for row, crop in seq.masks.items():
             if not (0 <= row < t_len) or not np.all(np.isfinite(chord[row])):
                 continue
-            u_deg, l_deg, f, r, _, e = _trace_frame(crop, sh[row], hp[row], -ant[row], options)
+            u_deg, l_deg, f, r, cf, e = _trace_frame(crop, sh[row], hp[row], -ant[row], options)
             upper[row], lower[row], valid[row], resid[row] = u_deg, l_deg, f, r
+            clipped[row] = cf
             edge_xy[row] = e
 
     bend = upper - lower
@@ -482,6 +502,7 @@ def compute_back_bend(
         lower_deg=lower,
         valid_fraction=valid,
         residual_px=resid,
+        clipped_fraction=clipped,
         side_view=side_view,
         edge_xy=edge_xy,
         trunk_inclination_deg=incl,
@@ -492,3 +513,98 @@ def compute_back_bend(
         facing=facing,
         options=options,
     )
+
+
+def find_upright_rows(
+    bend: BackBend, *, max_inclination_deg: float = 20.0
+) -> npt.NDArray[np.intp]:
+    """Rows where the trunk is upright (standing or lockout), for a baseline.
+
+    Parameters
+    ----------
+    bend : BackBend
+        Output of :func:`compute_back_bend`.
+    max_inclination_deg : float
+        Largest shoulder-hip inclination from the vertical (either way) that counts as upright.
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+        Row numbers, ascending; empty when the trunk is never upright. NaN inclinations are
+        left out.
+    """
+    inc = bend.trunk_inclination_deg
+    with np.errstate(invalid="ignore"):
+        return np.nonzero(np.isfinite(inc) & (np.abs(inc) <= max_inclination_deg))[0]
+
+
+def summarize_bend(
+    bend: BackBend, rows: npt.ArrayLike, *, min_confidence: float = 0.3
+) -> BendSummary:
+    """Robust value of ``bend_deg`` over some rows (a rep's bottom, a standing phase).
+
+    Parameters
+    ----------
+    bend : BackBend
+        Output of :func:`compute_back_bend`.
+    rows : array_like of int
+        Rows to summarise (e.g. a few frames around the bottom of a rep).
+    min_confidence : float
+        Rows with a lower confidence, or a NaN bend, are left out.
+
+    Returns
+    -------
+    BendSummary
+        Confidence-weighted median, median confidence, frame-to-frame noise (median absolute
+        difference between consecutive usable rows, NaN with fewer than 2) and the number of
+        rows used. ``value_deg`` is NaN and ``confidence`` 0 when no row is usable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from movescreen.kinematics.back_contour import BackBend, BackBendOptions
+    >>> t = 4
+    >>> z = np.zeros(t)
+    >>> b = BackBend(np.array([10.0, 12.0, np.nan, 11.0]), np.array([0.9, 0.9, 0.0, 0.9]),
+    ...     z, z, z, z, z, z, np.zeros((t, 41, 2)), z, z, z, z, z, "right", BackBendOptions())
+    >>> s = summarize_bend(b, [0, 1, 2, 3])
+    >>> (s.value_deg, s.n_frames)
+    (11.0, 3)
+    """
+    idx = np.asarray(rows, dtype=np.intp).ravel()
+    idx = idx[(idx >= 0) & (idx < len(bend))]
+    vals = bend.bend_deg[idx]
+    conf = bend.confidence[idx]
+    use = np.isfinite(vals) & (conf >= min_confidence)
+    if not use.any():
+        return BendSummary(np.nan, 0.0, np.nan, 0)
+    v, w = vals[use], conf[use]
+    order = np.argsort(v)
+    cw = np.cumsum(w[order])
+    value = float(v[order][np.searchsorted(cw, 0.5 * cw[-1])])
+    noise = float(np.median(np.abs(np.diff(v)))) if len(v) >= 2 else np.nan
+    return BendSummary(value, float(np.median(w)), noise, int(use.sum()))
+
+
+def relative_to_baseline(
+    bend: BackBend, baseline_rows: npt.ArrayLike, *, min_confidence: float = 0.3
+) -> FloatArray:
+    """Express ``bend_deg`` relative to the person's own standing or lockout value.
+
+    Parameters
+    ----------
+    bend : BackBend
+        Output of :func:`compute_back_bend`.
+    baseline_rows : array_like of int
+        Rows of the reference posture, e.g. :func:`find_upright_rows` or a rep's lockout.
+    min_confidence : float
+        Passed to :func:`summarize_bend` for the baseline.
+
+    Returns
+    -------
+    ndarray, shape (T,), float64, degrees
+        ``bend_deg - baseline``; all NaN when no baseline row is usable (then use the absolute
+        value and say so).
+    """
+    base = summarize_bend(bend, baseline_rows, min_confidence=min_confidence).value_deg
+    return bend.bend_deg - base
