@@ -202,3 +202,71 @@ class LandmarkSequence:
             height=height,
             fps=fps,
         )
+
+
+@dataclass(frozen=True)
+class Rep:
+    """One repetition of a movement, with its phases and metrics.
+
+    Frame numbers are source frame numbers (``LandmarkSequence.frame_index`` values).
+
+    Attributes
+    ----------
+    index : int
+        0-based position in the clip.
+    start_frame, bottom_frame, end_frame : int
+        Where the rep leaves its starting position, its deepest frame, and where it is back.
+    order : str
+        'top_first' (squat, RDL: top -> bottom -> top) or 'bottom_first' (a deadlift from the
+        floor: bottom -> lockout -> bottom).
+    turn_frame : int
+        The turning point: the bottom for 'top_first', the lockout for 'bottom_first'.
+    descent_s, pause_s, ascent_s, total_s : float
+        Tempo in seconds. ``pause_s`` is the hold at the turning point (the bottom of a squat,
+        the lockout of a deadlift from the floor).
+    partial : bool
+        True when the rep is shallower than 60 % of the clip's typical rep, or cut off by the
+        start or end of the clip or by missing frames.
+    partial_reason : str
+        Why it is partial ('' when it is not).
+    view : str
+        Camera view during the rep.
+    metrics : dict[str, float]
+        Per-rep measures (degrees or ratios, NaN when not measurable).
+    """
+
+    index: int
+    start_frame: int
+    bottom_frame: int
+    end_frame: int
+    order: str
+    turn_frame: int
+    descent_s: float
+    pause_s: float
+    ascent_s: float
+    total_s: float
+    partial: bool
+    partial_reason: str = ""
+    view: str = "unknown"
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain types for JSON (NaN floats are left as NaN)."""
+        return {
+            "index": self.index,
+            "start_frame": self.start_frame,
+            "bottom_frame": self.bottom_frame,
+            "end_frame": self.end_frame,
+            "turn_frame": self.turn_frame,
+            "order": self.order,
+            "tempo": {
+                "descent_s": float(self.descent_s),
+                "pause_s": float(self.pause_s),
+                "ascent_s": float(self.ascent_s),
+                "total_s": float(self.total_s),
+            },
+            "partial": self.partial,
+            "partial_reason": self.partial_reason,
+            "view": self.view,
+            "metrics": {k: float(v) for k, v in self.metrics.items()},
+        }

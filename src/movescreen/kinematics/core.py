@@ -1,0 +1,314 @@
+"""The kinematics stage in one call: filter -> view -> angle table -> reps -> per-rep metrics.
+
+:func:`analyze_kinematics` is the single entry point; it is pure (no I/O, no cv2) and returns a
+frozen :class:`Kinematics` record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from movescreen.kinematics.angles import ANGLE_DEFINITIONS, compute_angle_table
+from movescreen.kinematics.filters import FilterName, filter_landmarks
+from movescreen.kinematics.reps import RepSegment, detect_reps
+from movescreen.kinematics.view import ViewEstimate, check_view, estimate_view, summarise_view
+from movescreen.types import LandmarkSequence, Rep
+
+Movement = Literal["auto", "squat", "hinge"]
+FloatArray = npt.NDArray[np.float64]
+LUMBAR_COLUMN = "lumbar_flexion_est_deg"
+SQUAT_KNEE_HIP_RATIO = 0.75
+"""At the bottom, knee flexion / hip flexion at or above this is a squat, below it a hinge."""
+SHALLOW_BEND = (0.1, 0.5)
+"""FPPA is read on the way down, between these fractions of the rep's depth."""
+
+
+@dataclass(frozen=True)
+class Kinematics:
+    """Everything the kinematics stage produced for one clip.
+
+    Attributes
+    ----------
+    sequence : LandmarkSequence
+        The gap-filled, filtered landmarks.
+    table : dict[str, ndarray], each shape (T,)
+        ``frame``, ``time_s``, ``view`` (str), ``yaw_deg``, ``depth_signal_deg``, every column of
+        :data:`ANGLE_DEFINITIONS`, and any extra columns.
+    view : ViewEstimate
+        Per-frame and overall view, facing, near side.
+    angle_space : str
+        'image' or 'world': where the summary angles (depth signal, per-rep peaks) come from.
+        Image for side views, world otherwise.
+    movement : str
+        'squat' or 'hinge'.
+    movement_reason : str
+        How the movement was decided (a plain sentence).
+    reps : list of Rep
+    warnings : list of str
+        Plain sentences for the report.
+    provenance : dict
+        Filter and parameters, thresholds, rep-detection levels.
+    """
+
+    sequence: LandmarkSequence
+    table: dict[str, np.ndarray]
+    view: ViewEstimate
+    angle_space: str
+    movement: str
+    movement_reason: str
+    reps: list[Rep]
+    warnings: list[str]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.table)
+
+    def reps_as_dicts(self) -> list[dict[str, Any]]:
+        """Per-rep records as plain dicts (NaN floats left as NaN)."""
+        return [r.as_dict() for r in self.reps]
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary: view, movement, reps, warnings, provenance."""
+        return {
+            "view": self.view.as_dict(),
+            "angle_space": self.angle_space,
+            "movement": self.movement,
+            "movement_reason": self.movement_reason,
+            "rep_count": sum(not r.partial for r in self.reps),
+            "partial_rep_count": sum(r.partial for r in self.reps),
+            "reps": self.reps_as_dicts(),
+            "warnings": list(self.warnings),
+            "provenance": self.provenance,
+        }
+
+
+def mean_of_sides(left: np.ndarray, right: np.ndarray) -> FloatArray:
+    """Mean of two arrays ignoring NaN (NaN only where both are NaN), without warnings."""
+    a, b = np.asarray(left, np.float64), np.asarray(right, np.float64)
+    fa, fb = np.isfinite(a), np.isfinite(b)
+    n = fa.astype(int) + fb.astype(int)
+    s = np.where(fa, a, 0.0) + np.where(fb, b, 0.0)
+    return np.where(n > 0, s / np.maximum(n, 1), np.nan)
+
+
+def _nanmax(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(x.max()) if x.size else np.nan
+
+
+def _at(x: np.ndarray, i: int, half: int = 1) -> float:
+    """Median of ``x`` within +-half rows of ``i`` (robust to a single bad frame)."""
+    w = x[max(0, i - half): i + half + 1]
+    w = w[np.isfinite(w)]
+    return float(np.median(w)) if w.size else np.nan
+
+
+def _summary_columns(table: dict[str, np.ndarray], space: str) -> dict[str, FloatArray]:
+    out = {}
+    for name in ("hip_flexion", "knee_flexion", "ankle_dorsiflexion"):
+        out[name] = mean_of_sides(table[f"left_{name}_{space}_deg"],
+                                  table[f"right_{name}_{space}_deg"])
+    out["trunk_inclination"] = np.asarray(table[f"trunk_inclination_{space}_deg"], np.float64)
+    return out
+
+
+def classify_movement(knee_flexion_deg: npt.ArrayLike, hip_flexion_deg: npt.ArrayLike) -> tuple[str, str]:
+    """Squat or hinge from knee against hip flexion at the bottoms.
+
+    Parameters
+    ----------
+    knee_flexion_deg, hip_flexion_deg : array_like, shape (R,)
+        Values at each rep's bottom.
+
+    Returns
+    -------
+    movement : str
+        'squat' when the median knee/hip ratio is >= 0.75, else 'hinge'.
+    reason : str
+
+    >>> classify_movement([110.0], [115.0])[0]
+    'squat'
+    >>> classify_movement([25.0], [85.0])[0]
+    'hinge'
+    """
+    k = np.asarray(knee_flexion_deg, np.float64)
+    h = np.asarray(hip_flexion_deg, np.float64)
+    ok = np.isfinite(k) & np.isfinite(h) & (h > 1.0)
+    if not ok.any():
+        return "squat", "No bottom with both knee and hip angles; assumed a squat."
+    ratio = float(np.median(k[ok] / h[ok]))
+    mv = "squat" if ratio >= SQUAT_KNEE_HIP_RATIO else "hinge"
+    return mv, (
+        f"At the bottom the knees bend {ratio:.2f} times as much as the hips "
+        f"(median knee {np.median(k[ok]):.0f} deg, hip {np.median(h[ok]):.0f} deg); "
+        f"{'at or above' if mv == 'squat' else 'below'} {SQUAT_KNEE_HIP_RATIO} means a {mv}."
+    )
+
+
+def _rep_metrics(seg: RepSegment, table: dict[str, np.ndarray], summ: dict[str, FloatArray],
+                 depth: FloatArray) -> dict[str, float]:
+    sl = slice(seg.start, seg.end + 1)
+    m: dict[str, float] = {}
+    for name, arr in summ.items():
+        m[f"peak_{name}_deg"] = _nanmax(arr[sl])
+    for side in ("left", "right"):
+        for name in ("hip_flexion", "knee_flexion"):
+            for sp in ("image", "world"):
+                m[f"peak_{side}_{name}_{sp}_deg"] = _nanmax(table[f"{side}_{name}_{sp}_deg"][sl])
+        # FPPA on the way down at shallow bend (before the bottom turns FPPA into flexion)
+        down = (slice(seg.start, seg.turn_start + 1) if seg.order == "top_first"
+                else slice(seg.turn_end, seg.end + 1))
+        d = depth[down]
+        lo = np.nanmin(d) if np.isfinite(d).any() else np.nan
+        rng = seg.depth
+        frac = (d - lo) / rng if rng > 0 else np.full_like(d, np.nan)
+        with np.errstate(invalid="ignore"):
+            shallow = (frac >= SHALLOW_BEND[0]) & (frac <= SHALLOW_BEND[1])
+        for sp in ("image", "world"):
+            f = np.asarray(table[f"{side}_knee_fppa_{sp}_deg"][down], np.float64)
+            m[f"{side}_knee_fppa_shallow_{sp}_deg"] = _nanmax(f[shallow])
+        m[f"peak_{side}_heel_lift_image_ratio"] = _nanmax(table[f"{side}_heel_lift_image_ratio"][sl])
+        m[f"peak_{side}_heel_lift_world_ratio"] = _nanmax(table[f"{side}_heel_lift_world_ratio"][sl])
+        kf = table[f"{side}_knee_foot_angle_world_deg"]
+        m[f"{side}_knee_foot_angle_bottom_world_deg"] = _at(kf, seg.deepest)
+        m[f"{side}_hip_above_knee_bottom_image_ratio"] = _at(
+            table[f"{side}_hip_above_knee_image_ratio"], seg.deepest)
+        m[f"{side}_hip_above_knee_bottom_world_ratio"] = _at(
+            table[f"{side}_hip_above_knee_world_ratio"], seg.deepest)
+    for sp in ("image", "world"):
+        m[f"knee_ankle_width_ratio_bottom_{sp}"] = _at(table[f"knee_ankle_width_ratio_{sp}"],
+                                                       seg.deepest)
+    m["depth_hip_above_knee_bottom_ratio"] = float(mean_of_sides(
+        np.array([m["left_hip_above_knee_bottom_image_ratio"]]),
+        np.array([m["right_hip_above_knee_bottom_image_ratio"]]))[0])
+    m["hip_flexion_bottom_deg"] = _at(summ["hip_flexion"], seg.deepest)
+    m["knee_flexion_bottom_deg"] = _at(summ["knee_flexion"], seg.deepest)
+    if LUMBAR_COLUMN in table:
+        m[f"peak_{LUMBAR_COLUMN}"] = _nanmax(np.asarray(table[LUMBAR_COLUMN], np.float64)[sl])
+    return m
+
+
+def analyze_kinematics(
+    seq: LandmarkSequence,
+    *,
+    movement: Movement = "auto",
+    filter: FilterName = "butterworth",  # noqa: A002 - the name the CLI and config use
+    cutoff_hz: float = 6.0,
+    max_gap_s: float = 0.25,
+    min_visibility: float = 0.5,
+    extra_columns: dict[str, np.ndarray] | None = None,
+) -> Kinematics:
+    """Angles, view, reps and per-rep metrics for one landmark sequence.
+
+    Parameters
+    ----------
+    seq : LandmarkSequence
+        Not modified.
+    movement : {'auto', 'squat', 'hinge'}
+        'auto' decides from knee against hip flexion at the bottoms.
+    filter : {'butterworth', 'one_euro', 'none'}
+        Butterworth is zero-phase (recorded video); One-Euro is causal (live).
+    cutoff_hz : float
+        Butterworth cut-off, clamped to 0.8 Nyquist.
+    max_gap_s, min_visibility : float
+        Gap filling (see :func:`movescreen.kinematics.filters.fill_gaps`).
+    extra_columns : dict[str, ndarray of shape (T,)], optional
+        Added to the angle table as they are; ``lumbar_flexion_est_deg`` also gets a per-rep
+        peak.
+
+    Returns
+    -------
+    Kinematics
+
+    Notes
+    -----
+    The depth signal for reps is hip flexion + knee flexion (mean of the sides), from the image
+    in a side view and from the world landmarks otherwise. The clip's standing level is its 5th
+    percentile, so a deadlift starting on the floor gets its baseline from the lockout.
+    """
+    if movement not in ("auto", "squat", "hinge"):
+        raise ValueError(f"expected movement 'auto', 'squat' or 'hinge', got {movement!r}")
+    t_n = len(seq)
+    if extra_columns:
+        for k, v in extra_columns.items():
+            if np.shape(v) != (t_n,):
+                raise ValueError(f"expected extra column {k!r} of shape ({t_n},), got {np.shape(v)}")
+    filtered, filt_rec = filter_landmarks(seq, method=filter, cutoff_hz=cutoff_hz,
+                                          max_gap_s=max_gap_s, min_visibility=min_visibility)
+    img = filtered.image_xyz.astype(np.float64)
+    wld = filtered.world_xyz.astype(np.float64)
+    view = estimate_view(img, wld)
+    facing_sign = 0 if view.view == "front" else view.facing_sign
+    angles = compute_angle_table(img, wld, facing_sign=facing_sign)
+    space = "image" if view.view == "side" else "world"
+    summ = _summary_columns(angles, space)
+    depth = summ["hip_flexion"] + summ["knee_flexion"]
+    segs, rep_info = detect_reps(depth, filtered.fps)
+
+    warn: list[str] = []
+    if movement == "auto":
+        if segs:
+            rows = [s.deepest for s in segs if not s.partial] or [s.deepest for s in segs]
+        else:
+            rows = [int(np.nanargmax(depth))] if np.isfinite(depth).any() else []
+        mv, reason = classify_movement([_at(summ["knee_flexion"], r) for r in rows],
+                                       [_at(summ["hip_flexion"], r) for r in rows])
+        if rep_info.get("order") == "bottom_first":
+            mv = "hinge"
+            reason = ("The clip starts at the bottom and its reps go up to a lockout and back "
+                      "down, as a deadlift from the floor does; classified as a hip hinge. "
+                      + reason)
+    else:
+        mv, reason = movement, f"Set by the caller to {movement}."
+    warn += check_view(view.view, mv)
+    if not segs:
+        warn.append("No repetition was found: the hips and knees did not bend and straighten "
+                    "clearly enough (at least 20 degrees) in this clip.")
+    n_partial = sum(s.partial for s in segs)
+    if n_partial:
+        warn.append(f"{n_partial} of {len(segs)} repetitions are partial (shallow or cut off); "
+                    "their metrics are reported but flagged.")
+    has_pose = np.isfinite(img[:, :, 0]).any(axis=1)
+    if t_n and has_pose.mean() < 0.8:
+        warn.append(f"The person is missing from {100 * (1 - has_pose.mean()):.0f}% of the "
+                    "frames (out of the picture or not trusted); reps there cannot be measured.")
+
+    table: dict[str, np.ndarray] = {
+        "frame": np.asarray(filtered.frame_index, np.int64),
+        "time_s": np.asarray(filtered.time_s, np.float64),
+        "view": view.per_frame,
+        "yaw_deg": view.yaw_deg,
+        "depth_signal_deg": depth,
+    }
+    table.update(angles)
+    if extra_columns:
+        table.update({k: np.asarray(v, np.float64) for k, v in extra_columns.items()})
+
+    reps: list[Rep] = []
+    fi = filtered.frame_index
+    for i, s in enumerate(segs):
+        tempo = s.tempo_s(np.asarray(filtered.time_s, np.float64))
+        rv = summarise_view(view.per_frame[s.start: s.end + 1])
+        reps.append(Rep(
+            index=i, start_frame=int(fi[s.start]), bottom_frame=int(fi[s.deepest]),
+            end_frame=int(fi[s.end]), order=s.order, turn_frame=int(fi[s.turn]),
+            descent_s=tempo["descent_s"], pause_s=tempo["pause_s"], ascent_s=tempo["ascent_s"],
+            total_s=tempo["total_s"], partial=s.partial, partial_reason=s.partial_reason,
+            view=rv, metrics=_rep_metrics(s, table, summ, depth),
+        ))
+    prov = {
+        "filter": filt_rec,
+        "angle_space": space,
+        "angle_definitions": [d.as_dict() for d in ANGLE_DEFINITIONS],
+        "reps": {"signal": f"hip_flexion + knee_flexion ({space}, mean of sides)",
+                 **{k: (float(v) if isinstance(v, float | np.floating) else v)
+                    for k, v in rep_info.items()}},
+        "movement": {"requested": movement, "squat_knee_hip_ratio": SQUAT_KNEE_HIP_RATIO},
+        "fppa_shallow_bend_fraction": list(SHALLOW_BEND),
+    }
+    return Kinematics(filtered, table, view, space, mv, reason, reps, warn, prov)
