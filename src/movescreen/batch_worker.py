@@ -1,0 +1,410 @@
+"""One batch job: analyse one video into its own folder and return its summary row.
+
+This module is what worker processes (``concurrent.futures`` with the ``spawn`` context, or Dask
+workers) import and run. It never imports MediaPipe itself: the pipeline does, inside the worker,
+so the parent process never loads the model.
+
+Resume rule
+-----------
+A job's *key* is the sha256 of the input's content, the resolved analysis options, the rule
+config, the model file's checksum, ``analysis_fps`` and the movescreen version. After a job ends
+with a result that would be the same on a rerun (``ok``, or ``failed`` because nobody is in the
+video) a marker ``.movescreen-done.json`` is written (atomically, after ``report.json``) holding
+the key, the summary row and the sha256 of ``report.json``. A later run skips the job when the
+marker's key matches and ``report.json`` still has that checksum; anything else is redone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from movescreen import __version__
+from movescreen.errors import InputError, MovescreenError, NoPersonError
+from movescreen.pipeline import AnalyzeOptions
+from movescreen.types import Frame
+
+Status = Literal["ok", "failed", "skipped"]
+STATUSES: tuple[Status, ...] = ("ok", "failed", "skipped")
+SEVERITY_ORDER = ("note", "caution", "flag")
+DONE_MARKER = ".movescreen-done.json"
+MARKER_VERSION = 1
+# Outputs a (re)run replaces; removed before the job starts so a stale report of older content
+# can never sit beside a failed rerun looking complete.
+REPORT_FILES = ("report.json", "report.html")
+
+
+# --------------------------------------------------------------------------- frame subsampling
+
+
+def select_every_k(source_fps: float, target_fps: float | None) -> int:
+    """How many source frames one analysed frame stands for, for a constant-rate video.
+
+    Frames are kept when at least ``0.9 / target_fps`` seconds have passed since the last kept
+    one (see :func:`subsample_frames`), so for a constant frame rate this is the smallest ``k``
+    with ``k / source_fps >= 0.9 / target_fps``: the analysed rate is at most about
+    ``target_fps`` and the spacing stays uniform (filters assume it).
+
+    >>> select_every_k(30.0, 15.0), select_every_k(60.0, 15.0), select_every_k(25.0, 15.0)
+    (2, 4, 2)
+    >>> select_every_k(30.0, 30.0), select_every_k(30.0, None), select_every_k(5.0, 15.0)
+    (1, 1, 1)
+    """
+    if target_fps is None or not source_fps > 0 or target_fps >= source_fps:
+        return 1
+    return max(1, math.ceil(0.9 * source_fps / target_fps - 1e-9))
+
+
+def subsample_frames(frames: Iterable[Frame], target_fps: float | None) -> Iterator[Frame]:
+    """Yield the frames to analyse at about ``target_fps``, keeping their container times.
+
+    Parameters
+    ----------
+    frames : iterable of Frame
+        Frames in presentation order, ``time_s`` strictly increasing (what every source yields).
+    target_fps : float or None
+        The largest analysed rate wanted, frames per second. None or a rate at or above the
+        video's own passes every frame through.
+
+    Yields
+    ------
+    Frame
+        The first frame, then each frame at least ``0.9 / target_fps`` seconds after the last
+        one kept. ``index`` and ``time_s`` are the source's (never renumbered), so outputs still
+        refer to the video's own frame numbers and times.
+
+    Notes
+    -----
+    The 10 % tolerance absorbs timestamp rounding (millisecond time bases, variable-frame-rate
+    phone videos): 30 fps to 15 keeps every 2nd frame, 60 to 15 every 4th, 25 to 15 every 2nd
+    (12.5 fps: the analysed rate never exceeds the target by more than the tolerance).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fr = [Frame(i, i / 30, np.zeros((1, 1, 3), np.uint8)) for i in range(7)]
+    >>> [f.index for f in subsample_frames(fr, 15.0)]
+    [0, 2, 4, 6]
+    >>> [f.index for f in subsample_frames(fr, None)]
+    [0, 1, 2, 3, 4, 5, 6]
+    """
+    if target_fps is None:
+        yield from frames
+        return
+    if not (target_fps > 0 and math.isfinite(target_fps)):
+        raise InputError(f"expected a positive analysis frame rate, got {target_fps!r}.")
+    min_gap_s = 0.9 / target_fps
+    last_t = -math.inf
+    for fr in frames:
+        if fr.time_s - last_t >= min_gap_s:
+            last_t = fr.time_s
+            yield fr
+
+
+class SubsampledSource:
+    """A frame source that yields :func:`subsample_frames` of another source.
+
+    ``info.fps`` is the analysed rate (what filters downstream must use as the sample rate) and
+    ``info.frame_count`` the expected number of analysed frames; ``source_fps`` keeps the
+    video's own rate.
+    """
+
+    def __init__(self, source: Any, target_fps: float) -> None:
+        self._source = source
+        self.target_fps = float(target_fps)
+        self.source_fps = float(source.info.fps)
+        k = select_every_k(self.source_fps, self.target_fps)
+        count = source.info.frame_count
+        self.info = replace(
+            source.info,
+            fps=self.source_fps / k,
+            frame_count=(count + k - 1) // k if count else 0,
+        )
+
+    @property
+    def warnings(self) -> list[str]:
+        return self._source.warnings  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[Frame]:
+        return subsample_frames(self._source, self.target_fps)
+
+    def close(self) -> None:
+        self._source.close()
+
+
+# Interim plumbing until the pipeline grows ``AnalyzeOptions.analysis_fps``: the pipeline looks up
+# ``movescreen.sources.open_source`` when it runs, so a worker process installs (once) a wrapper
+# that subsamples when the *calling thread* asked for it. Thread-local, so Dask workers running
+# several tasks in threads do not affect each other.
+_local = threading.local()
+_install_lock = threading.Lock()
+
+
+def _install_subsampling_hook() -> None:
+    import movescreen.sources as sources
+
+    with _install_lock:
+        if getattr(sources.open_source, "_movescreen_batch_hook", False):
+            return
+        original = sources.open_source
+
+        def open_source(spec: Any) -> Any:
+            src = original(spec)
+            fps = getattr(_local, "analysis_fps", None)
+            if fps is None:
+                return src
+            wrapped = SubsampledSource(src, fps)
+            _local.source_fps = wrapped.source_fps
+            return wrapped
+
+        open_source._movescreen_batch_hook = True  # type: ignore[attr-defined]
+        sources.open_source = open_source  # type: ignore[assignment]
+
+
+# --------------------------------------------------------------------------- jobs and keys
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """Everything a worker needs to analyse one video (picklable; paths absolute)."""
+
+    input_path: str
+    out_dir: str
+    rel: str  # the video's path relative to the batch folder, POSIX separators
+    options: AnalyzeOptions = AnalyzeOptions()
+    config: Mapping[str, Any] = field(default_factory=dict)
+    model_sha256: str | None = None
+    analysis_fps: float | None = None
+    force: bool = False
+
+
+def _canonical(o: Any) -> str:
+    return json.dumps(o, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def compute_job_key(job: BatchJob, input_sha256: str) -> str:
+    """The resume key: same key means a rerun would produce the same outputs."""
+    material = {
+        "input_sha256": input_sha256,
+        "options": job.options.as_dict(),
+        "model": job.options.model,
+        "model_sha256": job.model_sha256,
+        "config": dict(job.config),
+        "analysis_fps": job.analysis_fps,
+        "movescreen_version": __version__,
+        "marker_version": MARKER_VERSION,
+    }
+    return hashlib.sha256(_canonical(material).encode()).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_done_marker(out_dir: Path, key: str) -> dict[str, Any] | None:
+    """The stored summary row when ``out_dir`` holds a finished job with this key, else None."""
+    marker = out_dir / DONE_MARKER
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("row"), dict):
+        return None
+    report = out_dir / "report.json"
+    try:
+        if _file_sha256(report) != data.get("report_sha256"):
+            return None
+    except OSError:
+        return None
+    return data["row"]  # type: ignore[no-any-return]
+
+
+def _clear_previous(out_dir: Path) -> None:
+    """Remove the marker, reports and leftover temporary files of an earlier (killed) run."""
+    if not out_dir.is_dir():
+        return
+    for name in (DONE_MARKER, *REPORT_FILES):
+        try:
+            (out_dir / name).unlink()
+        except FileNotFoundError:
+            pass
+    for tmp in out_dir.glob(".*.tmp"):  # sinks.write_atomic's temporary files
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def _name_of(v: Any) -> str:
+    if isinstance(v, dict):
+        v = v.get("name")
+    return "" if v is None else str(v)
+
+
+def _count_reps(v: Any) -> int | str:
+    if isinstance(v, list):
+        return len(v)
+    if isinstance(v, int):
+        return v
+    return ""
+
+
+def count_findings(findings: Any) -> dict[str, int]:
+    """Findings counted by ``<rule>:<severity>`` (pure).
+
+    >>> count_findings([{"rule": "a", "severity": "flag"}, {"rule": "a", "severity": "flag"}])
+    {'a:flag': 2}
+    """
+    counts: dict[str, int] = {}
+    if not isinstance(findings, list):
+        return counts
+    for f in findings:
+        if not isinstance(f, dict):
+            continue
+        sev = str(f.get("severity", ""))
+        if sev not in SEVERITY_ORDER:
+            continue  # e.g. "not assessed" entries are not findings
+        key = f"{f.get('rule', 'unknown')}:{sev}"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def make_row(
+    rel: str,
+    status: Status,
+    *,
+    error: str = "",
+    report: Mapping[str, Any] | None = None,
+    processing_s: float | None = None,
+    has_report: bool = False,
+) -> dict[str, Any]:
+    """One summary row (pure). ``findings`` maps ``<rule>:<severity>`` to a count."""
+    r: Mapping[str, Any] = report or {}
+    inp = r.get("input") if isinstance(r.get("input"), dict) else {}
+    duration = inp.get("duration_s") if isinstance(inp, dict) else None
+    return {
+        "video": rel,
+        "status": status,
+        "error": error,
+        "movement": _name_of(r.get("movement")),
+        "view": _name_of(r.get("view")),
+        "reps": _count_reps(r.get("reps")),
+        "findings": count_findings(r.get("findings")),
+        "duration_s": round(float(duration), 3) if isinstance(duration, (int, float)) else "",
+        "processing_s": "" if processing_s is None else round(processing_s, 2),
+        "has_report": has_report,
+    }
+
+
+def _one_sentence(e: BaseException) -> str:
+    msg = " ".join(str(e).split())
+    if isinstance(e, MovescreenError) and msg:
+        return msg
+    what = type(e).__name__
+    return f"Unexpected {what} while analysing ({msg[:200] or 'no details'}); please report it."
+
+
+def _mark_analysis_fps(out_dir: Path, job: BatchJob, note: dict[str, Any]) -> None:
+    """Record ``analysis_fps`` in ``report.json``'s provenance (interim, see module notes)."""
+    from movescreen.sinks import write_json_atomic
+
+    path = out_dir / "report.json"
+    report = json.loads(path.read_text(encoding="utf-8"))
+    prov = report.setdefault("provenance", {})
+    settings = prov.setdefault("settings", {})
+    settings["analysis_fps"] = job.analysis_fps
+    settings.update(note)
+    write_json_atomic(path, report)
+
+
+def run_one(job: BatchJob) -> dict[str, Any]:
+    """Analyse ``job.input_path`` into ``job.out_dir`` (or reuse a finished result).
+
+    Never raises for a bad input: every outcome is a summary row (see :func:`make_row`) with an
+    extra ``reused`` flag (True when a finished result of the same key was found and kept).
+    ``KeyboardInterrupt`` and ``SystemExit`` still propagate.
+    """
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from movescreen.pipeline import run_analysis
+    from movescreen.sinks import write_json_atomic
+
+    t0 = time.perf_counter()
+    out = Path(job.out_dir)
+    src = Path(job.input_path)
+    try:
+        sha = _file_sha256(src)
+    except OSError as e:
+        row = make_row(job.rel, "failed", error=f"{src.name} could not be read ({e.strerror or e}).")
+        return {**row, "processing_s": round(time.perf_counter() - t0, 2), "reused": False}
+    key = compute_job_key(job, sha)
+    if not job.force:
+        stored = read_done_marker(out, key)
+        if stored is not None:
+            return {**stored, "reused": True}
+    _clear_previous(out)
+
+    report: dict[str, Any] | None = None
+    status: Status = "ok"
+    error = ""
+    final = True  # would a rerun give the same result? (then a done marker is written)
+    _install_subsampling_hook()
+    _local.analysis_fps = job.analysis_fps
+    try:
+        report = run_analysis(src, out, job.options)
+        report.pop("_warnings", None)
+    except NoPersonError as e:
+        status, error = "failed", _one_sentence(e)
+    except InputError as e:
+        # nothing was written; cheap to retry, and the user may replace the file
+        status, error, final = "failed", _one_sentence(e), False
+    except Exception as e:  # noqa: BLE001 - one bad video must not stop the batch
+        status, error, final = "failed", _one_sentence(e), False
+    finally:
+        _local.analysis_fps = None
+    report_path = out / "report.json"
+    if report is None and report_path.is_file():  # e.g. NoPersonError wrote a failed report
+        try:
+            report = json.loads(report_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            report = None
+    if job.analysis_fps is not None and report_path.is_file():
+        note = {"source_fps": getattr(_local, "source_fps", None)}
+        _mark_analysis_fps(out, job, note)
+        _local.source_fps = None
+    row = make_row(
+        job.rel,
+        status,
+        error=error,
+        report=report,
+        processing_s=time.perf_counter() - t0,
+        has_report=report_path.is_file(),
+    )
+    if final and report_path.is_file():
+        write_json_atomic(
+            out / DONE_MARKER,
+            {
+                "marker_version": MARKER_VERSION,
+                "key": key,
+                "input_sha256": sha,
+                "movescreen_version": __version__,
+                "report_sha256": _file_sha256(report_path),
+                "row": row,
+            },
+        )
+    return {**row, "reused": False}
