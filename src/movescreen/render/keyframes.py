@@ -1,0 +1,191 @@
+"""Key frames: a PNG of the worst frame of every finding and of the bottom of every rep, with the
+measured angle drawn as an arc, its value and the threshold.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from movescreen.errors import InputError
+from movescreen.render.annotate import (
+    draw_angle_arc,
+    draw_finding,
+    draw_rep_banner,
+    draw_skeleton,
+    finding_title,
+)
+from movescreen.render.folder import AnalysisFolder
+from movescreen.render.joints import SEVERITY_BGR, columns_for_finding
+from movescreen.render.video import FrameAnnotator
+from movescreen.sinks import write_atomic
+from movescreen.sources import open_source
+
+Image = npt.NDArray[np.uint8]
+
+# Columns drawn on a rep's bottom frame, by view (regexes; first match per pattern and side).
+BOTTOM_COLUMNS: dict[str, tuple[str, ...]] = {
+    "side": (r"hip_flexion_image_deg$", r"knee_flexion_image_deg$", r"^trunk_inclination_image_deg$"),
+    "front": (r"fppa_image_deg$",),
+}
+BOTTOM_COLUMNS["oblique"] = BOTTOM_COLUMNS["side"]
+
+
+@dataclass(frozen=True)
+class KeyFrame:
+    """One key frame to write.
+
+    Attributes
+    ----------
+    name : str
+        File name under ``frames/`` (``rep01_bottom.png``, ``finding01_knee_valgus_rep1.png``).
+    frame : int
+        Source frame number.
+    kind : {"rep", "finding"}
+    item : dict
+        The rep or finding from ``report.json``.
+    """
+
+    name: str
+    frame: int
+    kind: str
+    item: dict[str, Any]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40] or "x"
+
+
+def plan_key_frames(folder: AnalysisFolder) -> list[KeyFrame]:
+    """The key frames an analysis calls for, in report order (reps, then findings).
+
+    Items without a usable frame number are skipped.
+    """
+    out: list[KeyFrame] = []
+    for rep in folder.reps:
+        try:
+            frame, index = int(rep["bottom_frame"]), int(rep["index"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        out.append(KeyFrame(f"rep{index:02d}_bottom.png", frame, "rep", rep))
+    for i, f in enumerate(folder.findings, start=1):
+        try:
+            frame = int(f["worst_frame"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        rep = f.get("rep")
+        rep_txt = f"_rep{int(rep)}" if isinstance(rep, (int, float)) else ""
+        out.append(KeyFrame(f"finding{i:02d}_{_slug(str(f.get('rule', 'finding')))}{rep_txt}.png",
+                            frame, "finding", f))
+    return out
+
+
+def _bottom_columns(folder: AnalysisFolder, rep: dict[str, Any]) -> list[str]:
+    view = str(rep.get("view") or (folder.report.get("view") or {}).get("name") or "side")
+    cols = folder.angle_columns()
+    chosen: list[str] = []
+    for pattern in BOTTOM_COLUMNS.get(view, BOTTOM_COLUMNS["side"]):
+        chosen += [c for c in sorted(cols) if re.search(pattern, c) and c not in chosen]
+    return chosen
+
+
+def render_key_frame(annotator: FrameAnnotator, key: KeyFrame, image: Image, time_s: float) -> Image:
+    """Draw one key frame (returns a new image)."""
+    folder = annotator.folder
+    out = annotator.anonymise(image, key.frame, time_s)
+    row = annotator.row_xyz(key.frame)
+    if row is not None:
+        out = draw_skeleton(out, row)
+    if key.kind == "rep":
+        rep = key.item
+        findings = [f for f in folder.findings if f.get("rep") == rep.get("index")]
+        for col in _bottom_columns(folder, rep):
+            thr = next((f.get("threshold") for f in findings
+                        if columns_for_finding(f, folder.angle_columns())[:1] == [col]), None)
+            if row is not None:
+                out = draw_angle_arc(out, row, col, folder.angle_at(col, key.frame),
+                                     threshold=_num(thr))
+        out = draw_rep_banner(out, [f"rep {rep.get('index')}: bottom", f"frame {key.frame}  t {time_s:.2f} s"])
+    else:
+        f = key.item
+        color = SEVERITY_BGR.get(str(f.get("severity")), SEVERITY_BGR["note"])
+        out = draw_finding(out, row, f)
+        cols = columns_for_finding(f, folder.angle_columns())
+        column = cols[0] if cols else str(f.get("rule", "value"))
+        value = _num(f.get("value"))
+        if value is None:
+            value = folder.angle_at(column, key.frame)
+        if row is not None or not cols:
+            out = draw_angle_arc(
+                out, row if row is not None else np.full((33, 3), np.nan), column,
+                value if value is not None else float("nan"),
+                threshold=_num(f.get("threshold")), unit=str(f.get("unit") or "deg"), color=color,
+            )
+        out = draw_rep_banner(out, [finding_title(f), f"worst frame {key.frame}  t {time_s:.2f} s"])
+    return out
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and np.isfinite(v) else None
+
+
+def write_key_frames(
+    folder: AnalysisFolder,
+    video_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    blur_faces: bool = False,
+) -> list[Path]:
+    """Write the key-frame PNGs of an analysis.
+
+    Parameters
+    ----------
+    folder : AnalysisFolder
+    video_path : path-like
+        The input video (decoded once, front to back).
+    out_dir : path-like
+        Usually ``<analysis>/frames``; created when needed.
+    blur_faces : bool
+        Blur the face on every picture.
+
+    Returns
+    -------
+    list of Path
+        The files written, in :func:`plan_key_frames` order. Frames the video does not have
+        are skipped.
+    """
+    plan = plan_key_frames(folder)
+    if not plan:
+        return []
+    wanted: dict[int, list[KeyFrame]] = {}
+    for k in plan:
+        wanted.setdefault(k.frame, []).append(k)
+    annotator = FrameAnnotator(folder, blur_faces=blur_faces)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    source = open_source(video_path)
+    try:
+        last = max(wanted)
+        for frame in source:
+            if blur_faces:  # keep the carried-over face region up to date on every frame
+                annotator.face_region(frame.index, frame.time_s)
+            for key in wanted.get(frame.index, []):
+                image = render_key_frame(annotator, key, frame.image, frame.time_s)
+                ok, buf = cv2.imencode(".png", image)
+                if not ok:
+                    raise InputError(f"could not encode key frame {key.name} as PNG")
+                data = buf.tobytes()
+                written[key.name] = write_atomic(out / key.name, lambda f, d=data: f.write(d), binary=True)
+            if frame.index >= last:
+                break
+    finally:
+        source.close()
+    return [written[k.name] for k in plan if k.name in written]
