@@ -143,9 +143,6 @@ def _rot_foot(toe: np.ndarray, p: np.ndarray, f: np.ndarray, u: np.ndarray, beta
 def _knee_shift_for_fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, medial: np.ndarray,
                          fppa_deg: float) -> np.ndarray:
     """Move ``knee`` along ``medial`` so that its frontal-plane (x, y) projection angle is ``fppa_deg``."""
-    if fppa_deg == 0.0:
-        return knee
-
     def angle(d: float) -> float:
         k = knee + d * medial
         a, b = (k - hip)[:2], (ankle - k)[:2]
@@ -155,8 +152,7 @@ def _knee_shift_for_fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, m
         off = (k - hip)[:2] - t * (ankle - hip)[:2]
         return float(np.sign(off @ medial[:2]) * abs(ang)) - fppa_deg
 
-    lo, hi = (0.0, 0.4) if fppa_deg > 0 else (-0.4, 0.0)
-    return knee + brentq(angle, lo, hi, xtol=1e-10) * medial
+    return knee + brentq(angle, -0.25, 0.25, xtol=1e-12) * medial
 
 
 def make_motion(
@@ -202,7 +198,7 @@ def make_motion(
         Peak angles at depth 1; the angles scale linearly with depth.
     valgus_fppa_deg : float
         Knee moved medially so the frontal-plane projection angle reaches this value at depth 1
-        (scaled with depth), both knees.
+        (scaled with depth), both knees. Front view only (ValueError otherwise).
     heel_lift_deg : float
         Foot rotated about the toes by this angle at depth 1 (scaled with depth).
     projection : {'orthographic', 'pinhole'}
@@ -219,6 +215,11 @@ def make_motion(
     -------
     SyntheticMotion
     """
+    if valgus_fppa_deg and (view != "front" or (yaw_deg not in (None, 0.0))):
+        raise ValueError(
+            f"expected view='front' for a prescribed valgus (FPPA is defined in the image plane "
+            f"of a front view), got view={view!r}, yaw_deg={yaw_deg}"
+        )
     if depth is None:
         d, bottoms = make_depth_profile(n_reps, fps, **profile_kw)  # type: ignore[arg-type]
     else:
@@ -293,7 +294,7 @@ def make_motion(
         for name, p in pts.items():
             world_abs[r, INDEX[name]] = p
         # valgus: move the knees medially in the frontal (image) plane
-        if valgus_fppa_deg:
+        if abs(np.sin(psi)) < 1e-9:  # front view: FPPA exactly as prescribed (0 by default)
             for side, s in (("left", 1.0), ("right", -1.0)):
                 hi, ki, ai = INDEX[f"{side}_hip"], INDEX[f"{side}_knee"], INDEX[f"{side}_ankle"]
                 medial = -s * L
