@@ -97,9 +97,11 @@ def make_one_frame_video(src: Path, out: Path) -> Path:
         frame = next(cin.decode(video=0)).to_ndarray(format="rgb24")
     h, w = frame.shape[:2]
     with av.open(str(out), "w") as cout:
-        stream = cout.add_stream("libx264" if "libx264" in av.codecs_available else "mpeg4", rate=5)
+        codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+        stream = cout.add_stream(codec, rate=5)
         stream.width, stream.height, stream.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
-        vf = av.VideoFrame.from_ndarray(frame[: stream.height, : stream.width].copy(), format="rgb24")
+        even = frame[: stream.height, : stream.width].copy()
+        vf = av.VideoFrame.from_ndarray(even, format="rgb24")
         for packet in stream.encode(vf):
             cout.mux(packet)
         for packet in stream.encode():
@@ -151,7 +153,7 @@ def measure_bare(path: Path, *, masks: bool) -> dict[str, Any]:
 
     from movescreen.pose.mediapipe_backend import quiet_native_stderr
 
-    with quiet_native_stderr():  # MediaPipe's C++ log lines; redirecting fd 2 costs nothing per frame
+    with quiet_native_stderr():  # MediaPipe's C++ log lines (redirecting fd 2 costs nothing)
         return _run_bare(path, masks=masks, av=av, mp=mp, np=np)
 
 
@@ -342,7 +344,7 @@ def measure_subprocess(path: Path, out_dir: Path) -> dict[str, Any]:
 
 
 def measure_imports() -> dict[str, Any]:
-    code = "import movescreen.cli, movescreen.pipeline, movescreen.pose.estimate, mediapipe, av, cv2"
+    code = "import movescreen.cli, movescreen.pipeline, movescreen.pose.estimate, mediapipe, av"
     t0 = perf()
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     t1 = perf()
@@ -363,31 +365,37 @@ def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def summarize_stages(run: dict[str, Any]) -> list[tuple[str, float, int]]:
     """Stages of one instrumented run, with derived rows for time not covered by a timer."""
-    s, c = dict(run["stages"]), dict(run["calls"])
+    s: dict[str, float] = defaultdict(float, run["stages"])
+    c: dict[str, int] = defaultdict(int, run["calls"])
+
+    def derive(name: str, seconds: float, calls: int) -> None:
+        s[name], c[name] = seconds, calls
+
     for mode in ("track", "scan"):
-        total = s.get(f"{mode}: backend.process total", 0.0)
+        total = s[f"{mode}: backend.process total"]
+        conv = s[f"{mode}: from_mediapipe (incl. masks)"]
+        masks = s[f"{mode}: mask copy out of MediaPipe"] + s[f"{mode}: mask crop to uint8"]
         if total:
-            inner = s.get(f"{mode}: MediaPipe inference", 0.0) + s.get(f"{mode}: from_mediapipe (incl. masks)", 0.0)
-            s[f"{mode}: image prep (BGR->RGB copy, mp.Image) + rest"] = total - inner
-            c[f"{mode}: image prep (BGR->RGB copy, mp.Image) + rest"] = c[f"{mode}: backend.process total"]
-        conv = s.get(f"{mode}: from_mediapipe (incl. masks)", 0.0)
+            derive(f"{mode}: image prep (BGR->RGB copy, mp.Image) + rest",
+                   total - s[f"{mode}: MediaPipe inference"] - conv,
+                   c[f"{mode}: backend.process total"])
         if conv:
-            masks = s.get(f"{mode}: mask copy out of MediaPipe", 0.0) + s.get(f"{mode}: mask crop to uint8", 0.0)
-            s[f"{mode}: landmark conversion (from_mediapipe minus masks)"] = conv - masks
-            c[f"{mode}: landmark conversion (from_mediapipe minus masks)"] = c[f"{mode}: from_mediapipe (incl. masks)"]
-    pose = s.get("pose stage (estimate_landmarks)", 0.0)
-    covered = sum(s.get(k, 0.0) for k in (
-        "track: backend.process total", "scan: backend.process total", "setup: model load (track)",
-        "setup: model load (scan)", "setup: letterbox detection", "loop: subject choice + others count",
-        "loop: waiting for decoded frames"))
-    s["loop: rest of the estimate_landmarks loop (lists, stacking)"] = pose - covered
-    c["loop: rest of the estimate_landmarks loop (lists, stacking)"] = 1
-    outside = run["seconds"] - pose - sum(v for k, v in s.items() if k.startswith(("outputs:", "setup: model lookup", "setup: open video")))
-    s["other (analyze_input / write_outputs glue)"] = outside
-    c["other (analyze_input / write_outputs glue)"] = 1
-    skip = {"pose stage (estimate_landmarks)", "track: backend.process total", "scan: backend.process total",
-            "track: from_mediapipe (incl. masks)", "scan: from_mediapipe (incl. masks)"}
-    rows = [(k, v, c.get(k, 0)) for k, v in s.items() if k not in skip]
+            derive(f"{mode}: landmark conversion (from_mediapipe minus masks)", conv - masks,
+                   c[f"{mode}: from_mediapipe (incl. masks)"])
+    pose = s["pose stage (estimate_landmarks)"]
+    inside_pose = ("track: backend.process total", "scan: backend.process total",
+                   "setup: model load (track)", "setup: model load (scan)",
+                   "setup: letterbox detection", "loop: subject choice + others count",
+                   "loop: waiting for decoded frames")
+    derive("loop: rest of the estimate_landmarks loop (lists, stacking)",
+           pose - sum(s[k] for k in inside_pose), 1)
+    outside_pose = ("outputs:", "setup: model lookup", "setup: open video")
+    derive("other (analyze_input / write_outputs glue)",
+           run["seconds"] - pose - sum(v for k, v in s.items() if k.startswith(outside_pose)), 1)
+    skip = {"pose stage (estimate_landmarks)", "track: backend.process total",
+            "scan: backend.process total", "track: from_mediapipe (incl. masks)",
+            "scan: from_mediapipe (incl. masks)"}
+    rows = [(k, v, c[k]) for k, v in s.items() if k not in skip and (v or c[k])]
     return sorted(rows, key=lambda r: -r[1])
 
 
@@ -400,9 +408,10 @@ def format_table(results: list[dict[str, Any]], startup_s: float) -> str:
         ratio_in = r["c_inprocess"]["seconds"] / b
         ratio_net = (r["c_subprocess"]["seconds"] - startup_s) / b
         lines.append((
-            Path(r["video"]).name[:34], f"{r['width']}x{r['height']}", str(r["frames"]),
+            Path(r["video"]).stem, f"{r['width']}x{r['height']}", str(r["frames"]),
             f"{r['a_fps']:.0f}", f"{r['b_masks_fps']:.1f}", f"{r['b_nomasks_fps']:.1f}",
-            f"{r['c_inprocess_fps']:.1f}", f"{r['c_subprocess_fps']:.1f}", f"{r['c_subprocess_net_fps']:.1f}",
+            f"{r['c_inprocess_fps']:.1f}", f"{r['c_subprocess_fps']:.1f}",
+            f"{r['c_subprocess_net_fps']:.1f}",
             f"{ratio_in:.3f}", f"{ratio_net:.3f}", "met" if ratio_in < TARGET_RATIO else "NOT met",
         ))
     widths = [max(len(h), *(len(row[i]) for row in lines)) for i, h in enumerate(head)]
@@ -423,7 +432,8 @@ def format_stages(r: dict[str, Any]) -> str:
            f"{1000 * bare['inference_s'] / n:.2f}, model load {bare['load_s']:.3f} s)"]
     out.append(f"    {'stage':62s} {'total s':>8s} {'ms/frame':>9s} {'% run':>6s} {'calls':>6s}")
     for name, sec, calls in summarize_stages(run):
-        out.append(f"    {name:62s} {sec:8.3f} {1000 * sec / n:9.3f} {100 * sec / total:6.1f} {calls:6d}")
+        out.append(f"    {name:62s} {sec:8.3f} {1000 * sec / n:9.3f} {100 * sec / total:6.1f} "
+                   f"{calls:6d}")
     return "\n".join(out)
 
 
@@ -468,7 +478,8 @@ def run_video(path: Path, rounds: int, work: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("videos", nargs="*", type=Path, help="videos (default: fixture + shared clips)")
-    ap.add_argument("--repeat", type=int, default=2, help="rounds per video; the fastest counts (2)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="rounds per video; the fastest counts (3)")
     ap.add_argument("--min-frames", type=int, default=250,
                     help="repeat short clips until at least this many frames were timed (250)")
     ap.add_argument("--json", type=Path, default=None, help="also write every timing to this file")
@@ -520,7 +531,8 @@ def main(argv: list[str] | None = None) -> int:
     print("frames per second (fastest of the rounds; higher is better)")
     print(format_table(results, startup_s))
     print(f"\nstart-up (fixed cost per `movescreen analyze` call): {startup_s:.2f} s "
-          f"(python alone {startup['python_s']:.2f} s, python + imports {startup['imports_s']:.2f} s; "
+          f"(python alone {startup['python_s']:.2f} s, "
+          f"python + imports {startup['imports_s']:.2f} s; "
           "the rest is model checks, two landmarker loads and one frame)")
     print("ratio c_in/b = (c) in-process time / (b) with masks time (same mask setting as "
           "movescreen's default); c_net/b uses the subprocess time minus the start-up cost.")
