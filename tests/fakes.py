@@ -55,6 +55,7 @@ class FakeBackend:
 
     def __init__(self, script: list[list[PoseCandidate]]) -> None:
         self.script = script
+        self.crop = None
         self.timestamps: list[int] = []
         self.closed = False
 

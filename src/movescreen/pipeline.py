@@ -21,7 +21,7 @@ from movescreen.provenance import versions
 from movescreen.quality import Quality, assess_quality
 from movescreen.safety import DISCLAIMER, PAIN_GUIDANCE
 from movescreen.sinks import read_landmarks_csv, write_json_atomic, write_landmarks_csv
-from movescreen.types import Box, LandmarkSequence, VideoInfo
+from movescreen.types import LandmarkSequence, VideoInfo
 
 SCHEMA_VERSION = "1.0"
 
@@ -130,11 +130,11 @@ def _analyze_frames(
         if on_start is not None:
             on_start(source.info)
 
-        def make_backend(crop: Box | None) -> MediaPipePoseBackend:
-            return MediaPipePoseBackend(model, with_masks=options.masks, crop=crop)
+        def make_backend() -> MediaPipePoseBackend:
+            return MediaPipePoseBackend(model, with_masks=options.masks)
 
-        def make_scanner(crop: Box | None) -> MediaPipePoseBackend:
-            return MediaPipePoseBackend(model, num_poses=4, crop=crop, video_mode=False)
+        def make_scanner() -> MediaPipePoseBackend:
+            return MediaPipePoseBackend(model, num_poses=4, video_mode=False)
 
         run = estimate_landmarks(
             source,

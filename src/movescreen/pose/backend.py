@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from movescreen.landmarks import NUM_LANDMARKS
-from movescreen.types import MaskCrop
+from movescreen.types import Box, MaskCrop
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,11 @@ class PoseBackend(Protocol):
     """A pose estimator that takes frames in time order.
 
     ``process`` receives an upright BGR image and a strictly increasing timestamp in
-    milliseconds and returns every person it found (possibly none).
+    milliseconds and returns every person it found (possibly none). ``crop`` (settable) limits
+    the model to the picture inside black bars; landmarks still come back in full-frame pixels.
     """
+
+    crop: Box | None
 
     def process(self, image_bgr: npt.NDArray[np.uint8], timestamp_ms: int) -> list[PoseCandidate]: ...
 

@@ -21,7 +21,62 @@ from movescreen.pose.subject import BBox, choose_subject, count_others
 from movescreen.sources import FrameSource, detect_content_box
 from movescreen.types import Box, Frame, LandmarkSequence, MaskCrop, VideoInfo
 
-BackendFactory = Callable[[Box | None], PoseBackend]
+BackendFactory = Callable[[], PoseBackend]
+
+
+class _BackgroundScanner:
+    """Runs the multi-person scan on a second thread, on the newest due frame only.
+
+    The tracking loop never waits for it (MediaPipe releases the GIL while it infers, so the
+    scan uses the otherwise idle core). A due frame replaces any frame still waiting; ``finish``
+    runs what is left and returns the counts.
+    """
+
+    def __init__(self, backend: PoseBackend) -> None:
+        self.backend = backend
+        self.max_others = 0
+        self.frames_with_others = 0
+        self.scans = 0
+        self._slot: tuple[Frame, BBox | None] | None = None
+        self._cv = threading.Condition()
+        self._closing = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="movescreen-scan", daemon=True)
+        self._thread.start()
+
+    def submit(self, frame: Frame, subject: BBox | None) -> None:
+        with self._cv:
+            self._slot = (frame, subject)
+            self._cv.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while self._slot is None and not self._closing:
+                    self._cv.wait()
+                if self._slot is None:
+                    return
+                frame, subject = self._slot
+                self._slot = None
+            try:
+                seen = self.backend.process(frame.image, int(round(frame.time_s * 1000)))
+            except BaseException as e:  # noqa: BLE001 - reported by finish()
+                self._error = e
+                return
+            others = count_others(seen, subject)
+            self.scans += 1
+            if others:
+                self.frames_with_others += 1
+                self.max_others = max(self.max_others, others)
+
+    def finish(self) -> None:
+        with self._cv:
+            self._closing = True
+            self._cv.notify()
+        self._thread.join()
+        self.backend.close()
+        if self._error is not None:
+            raise self._error
 
 
 @dataclass
@@ -86,11 +141,12 @@ def estimate_landmarks(
     Parameters
     ----------
     source : FrameSource
-    make_backend : callable(Box | None) -> PoseBackend
-        Builds the tracking backend for the given crop (the picture inside black bars).
+    make_backend : callable() -> PoseBackend
+        Builds the tracking backend; its ``crop`` is set to the picture inside black bars.
     make_scanner : callable, optional
-        Builds a multi-person backend (IMAGE mode) run every ``scan_interval_s`` seconds to see
-        whether other people are in the picture; None switches the scan off.
+        Builds a multi-person backend (IMAGE mode) run on a background thread every
+        ``scan_interval_s`` seconds to see whether other people are in the picture; None
+        switches the scan off.
     detect_bars : bool
         Look for black pillar-/letter-box bars in the first frames and run the model inside them.
 
@@ -100,17 +156,27 @@ def estimate_landmarks(
         When the source yields no frames.
     """
     frames = _threaded(iter(source))
+    # load the models while the decode thread fills the first frames
+    backend = make_backend()
+    scanner = _BackgroundScanner(make_scanner()) if make_scanner else None
     head: list[Frame] = []
-    for fr in frames:
-        head.append(fr)
-        if len(head) >= 12:
-            break
-    if not head:
-        raise InputError(f"{source.info.path} contains no frames; nothing to analyse.")
+    try:
+        for fr in frames:
+            head.append(fr)
+            if len(head) >= 12:
+                break
+        if not head:
+            raise InputError(f"{source.info.path} contains no frames; nothing to analyse.")
+    except BaseException:
+        backend.close()
+        if scanner is not None:
+            scanner.finish()
+        raise
     box = detect_content_box([f.image for f in head]) if detect_bars else None
     info = replace(source.info, content_box=box)
-    backend = make_backend(box)
-    scanner = make_scanner(box) if make_scanner else None
+    backend.crop = box
+    if scanner is not None:
+        scanner.backend.crop = box
     rows_idx: list[int] = []
     rows_t: list[float] = []
     image = []
@@ -120,7 +186,7 @@ def estimate_landmarks(
     masks: dict[int, MaskCrop] = {}
     prev_box: BBox | None = None
     run_warnings: list[str] = []
-    max_people, frames_with_others, scans = 1, 0, 0
+    max_people, frames_with_others = 1, 0
     next_scan = 0.0
     nan3 = np.full((NUM_LANDMARKS, 3), np.nan, np.float32)
     nan1 = np.full(NUM_LANDMARKS, np.nan, np.float32)
@@ -143,9 +209,7 @@ def estimate_landmarks(
             others = count_others(cands, prev_box if k is not None else None)
             if scanner is not None and fr.time_s >= next_scan:
                 next_scan = fr.time_s + scan_interval_s
-                scans += 1
-                seen = scanner.process(fr.image, int(round(fr.time_s * 1000)))
-                others = max(others, count_others(seen, prev_box if k is not None else None))
+                scanner.submit(fr, prev_box if k is not None else None)
             if others:
                 frames_with_others += 1
                 max_people = max(max_people, others + (k is not None))
@@ -154,7 +218,13 @@ def estimate_landmarks(
     finally:
         backend.close()
         if scanner is not None:
-            scanner.close()
+            scanner.finish()
+    scans = 0
+    if scanner is not None:
+        scans = scanner.scans
+        if scanner.max_others:
+            max_people = max(max_people, scanner.max_others + 1)
+            frames_with_others += scanner.frames_with_others
     n = len(rows_idx)
     info = replace(info, frame_count=n, duration_s=max(info.duration_s, rows_t[-1] if n else 0.0))
     seq = LandmarkSequence(
