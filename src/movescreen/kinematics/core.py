@@ -23,7 +23,7 @@ FloatArray = npt.NDArray[np.float64]
 LUMBAR_COLUMN = "lumbar_flexion_est_deg"
 SQUAT_KNEE_HIP_RATIO = 0.75
 """At the bottom, knee flexion / hip flexion at or above this is a squat, below it a hinge."""
-SHALLOW_BEND = (0.1, 0.5)
+SHALLOW_BEND = (0.05, 0.4)
 """FPPA is read on the way down, between these fractions of the rep's depth."""
 
 
