@@ -426,6 +426,7 @@ def render_html(folder: AnalysisFolder, base: Path | None = None) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'">
 <meta name="generator" content="movescreen">
+<link rel="icon" href="data:,">
 <title>Movement screen: {esc(name)}</title>
 <style>{CSS}</style>
 </head>
