@@ -104,6 +104,8 @@ def draw_angle_labels(
     out = image.copy()
     s = ui_scale(out)
     used: list[tuple[float, float]] = []
+    xs = row_xyz[:, 0][np.isfinite(row_xyz[:, 0])]
+    centre_x = float(np.median(xs)) if xs.size else out.shape[1] / 2
     for col, v in values.items():
         if not np.isfinite(v):
             continue
@@ -116,7 +118,12 @@ def draw_angle_labels(
         used.append(xy)
         unit = "" if col.endswith("_ratio") else " deg"
         fmt = f"{v:.2f}" if col.endswith("_ratio") else f"{v:.0f}"
-        put_text(out, f"{short_label(col)} {fmt}{unit}", (xy[0] + 12 * s, xy[1] + dy), scale=s * 0.9)
+        text = f"{short_label(col)} {fmt}{unit}"
+        x = xy[0] + 12 * s
+        if xy[0] < centre_x:  # joints left of the body centre get their label on the left
+            (tw, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * s * 0.9, 2)
+            x = xy[0] - 12 * s - tw
+        put_text(out, text, (max(2.0, x), xy[1] + dy), scale=s * 0.9)
     return out
 
 

@@ -73,7 +73,7 @@ th{background:#f3f4f6}
 figure{margin:0;background:#fff;border:1px solid var(--line);border-radius:8px;padding:6px}
 figure img{width:100%;height:auto;display:block;border-radius:4px}
 figcaption{font-size:.85rem;color:var(--muted);overflow-wrap:anywhere}
-video{width:100%;max-height:80vh;background:#000;border-radius:8px}
+video{display:block;max-width:100%;max-height:80vh;margin:0 auto;background:#000;border-radius:8px}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px;font-size:.8rem}
 ul{padding-left:1.2em}
 @media (max-width:600px){body{font-size:15px}main{padding:8px}}
