@@ -83,3 +83,19 @@ def test_atomic_write_leaves_old_file_when_interrupted(tmp_path):
 def test_json_has_no_nan_literals(tmp_path):
     p = write_json_atomic(tmp_path / "r.json", {"a": float("nan"), "b": [np.float32(1.5), np.inf]})
     assert json.loads(p.read_text()) == {"a": None, "b": [1.5, None]}
+
+
+def test_angles_csv_round_trip(tmp_path):
+    from movescreen.sinks import read_angles_csv, write_angles_csv
+
+    table = {
+        "frame": np.array([0, 1, 2]),
+        "time_s": np.array([0.0, 0.2, 0.4]),
+        "view": np.array(["side", "side", "oblique"], dtype=object),
+        "left_knee_flexion_image_deg": np.array([1.5, np.nan, 90.25]),
+    }
+    p = write_angles_csv(tmp_path / "angles.csv", table)
+    assert p.read_text().splitlines()[0] == "frame,time_s,left_knee_flexion_image_deg,view"
+    back = read_angles_csv(p)
+    assert back["view"].tolist() == ["side", "side", "oblique"]
+    np.testing.assert_allclose(back["left_knee_flexion_image_deg"], [1.5, np.nan, 90.25])

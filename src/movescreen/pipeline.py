@@ -16,11 +16,18 @@ from typing import Any
 
 from movescreen import __version__
 from movescreen.errors import InputError, NoPersonError
+from movescreen.kinematics import Kinematics
+from movescreen.kinematics.lumbar import compute_lumbar_columns
 from movescreen.pose.model import ModelFile, resolve_model
 from movescreen.provenance import versions
 from movescreen.quality import Quality, assess_quality
 from movescreen.safety import DISCLAIMER, PAIN_GUIDANCE
-from movescreen.sinks import read_landmarks_csv, write_json_atomic, write_landmarks_csv
+from movescreen.sinks import (
+    read_landmarks_csv,
+    write_angles_csv,
+    write_json_atomic,
+    write_landmarks_csv,
+)
 from movescreen.types import LandmarkSequence, VideoInfo
 
 SCHEMA_VERSION = "1.0"
@@ -35,6 +42,10 @@ class AnalyzeOptions:
     scan_people: bool = True
     scan_interval_s: float = 2.0
     detect_bars: bool = True
+    movement: str = "auto"  # auto | squat | hinge
+    filter: str = "butterworth"  # butterworth | one_euro | none
+    cutoff_hz: float = 6.0
+    max_gap_s: float = 0.25
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +53,10 @@ class AnalyzeOptions:
             "scan_people": self.scan_people,
             "scan_interval_s": self.scan_interval_s,
             "detect_bars": self.detect_bars,
+            "movement": self.movement,
+            "filter": self.filter,
+            "cutoff_hz": self.cutoff_hz,
+            "max_gap_s": self.max_gap_s,
         }
 
 
@@ -57,6 +72,7 @@ class Analysis:
     options: AnalyzeOptions
     input_sha256: str | None = None
     max_people_seen: int = 1
+    kinematics: Kinematics | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -110,7 +126,23 @@ def analyze_input(
         )
         err.analysis = analysis  # type: ignore[attr-defined]
         raise err
+    analysis.kinematics = compute_kinematics(analysis.sequence, options)
     return analysis
+
+
+def compute_kinematics(seq: LandmarkSequence, options: AnalyzeOptions) -> Kinematics:
+    """Angles, lumbar estimate, view, reps and per-rep metrics (pure; shared by every command)."""
+    from movescreen.kinematics import analyze_kinematics
+
+    extra = compute_lumbar_columns(seq) if seq.masks else None
+    return analyze_kinematics(
+        seq,
+        movement=options.movement,  # type: ignore[arg-type]
+        filter=options.filter,  # type: ignore[arg-type]
+        cutoff_hz=options.cutoff_hz,
+        max_gap_s=options.max_gap_s,
+        extra_columns=extra,
+    )
 
 
 def _analyze_frames(
@@ -178,6 +210,18 @@ def build_report(analysis: Analysis, *, status: str = "ok", error: str | None = 
             "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
     }
+    kin = analysis.kinematics
+    if kin is not None:
+        report["quality"]["warnings"] += [w for w in kin.warnings if w not in report["quality"]["warnings"]]
+        report["movement"] = {
+            "name": kin.movement,
+            "decided_by": "user" if analysis.options.movement != "auto" else "auto",
+            "reason": kin.movement_reason,
+        }
+        report["view"] = {"name": kin.view.view, **kin.view.as_dict(), "angle_space": kin.angle_space}
+        report["reps"] = kin.reps_as_dicts()
+        report["provenance"]["filter"] = kin.provenance.get("filter")
+        report["provenance"]["kinematics"] = {k: v for k, v in kin.provenance.items() if k != "filter"}
     report.update(analysis.extra)
     return report
 
@@ -189,6 +233,8 @@ def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str], *, status
     paths: dict[str, Path] = {}
     if analysis.info.kind != "landmarks" or Path(analysis.info.path).resolve() != (out / "landmarks.csv").resolve():
         paths["landmarks"] = write_landmarks_csv(out / "landmarks.csv", analysis.sequence)
+    if analysis.kinematics is not None:
+        paths["angles"] = write_angles_csv(out / "angles.csv", analysis.kinematics.table)
     report = build_report(analysis, status=status, error=error)
     report["outputs"] = {k: p.name for k, p in paths.items()}
     paths["report"] = write_json_atomic(out / "report.json", report)

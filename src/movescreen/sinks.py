@@ -198,3 +198,50 @@ def read_landmarks_csv(
         height=height,
         fps=float(fps),
     )
+
+
+def write_angles_csv(path: str | os.PathLike[str], table: dict[str, np.ndarray]) -> Path:
+    """Write the per-frame angle table: ``frame, time_s, <columns...>, view`` (atomic).
+
+    Column names say their unit (``_deg``, ``_ratio``) and where they were measured (``_image_``
+    from pixel coordinates, ``_world_`` from MediaPipe's metric world landmarks). NaN -> empty.
+    """
+    first = [c for c in ("frame", "time_s") if c in table]
+    last = [c for c in ("view",) if c in table]
+    middle = [c for c in table if c not in first and c not in last]
+    cols = first + middle + last
+    n = len(next(iter(table.values()))) if table else 0
+
+    def cell(v: object, col: str) -> str:
+        if isinstance(v, (str, np.str_)):
+            return str(v)
+        if col == "frame":
+            return str(int(v))  # type: ignore[call-overload]
+        f = float(v)  # type: ignore[arg-type]
+        return "" if not np.isfinite(f) else f"{f:.4f}" if col == "time_s" else f"{f:.3f}"
+
+    def write(f: IO[str]) -> None:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(cols)
+        arrays = [table[c] for c in cols]
+        for i in range(n):
+            w.writerow([cell(a[i], c) for a, c in zip(arrays, cols)])
+
+    return write_atomic(path, write)
+
+
+def read_angles_csv(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Read ``angles.csv`` back into columns (numbers as float64, ``view`` as str)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        raise InputError(f"{Path(path).name} is empty.")
+    header, body = rows[0], rows[1:]
+    out: dict[str, np.ndarray] = {}
+    for j, name in enumerate(header):
+        col = [r[j] if j < len(r) else "" for r in body]
+        if name == "view":
+            out[name] = np.array(col, dtype=object)
+        else:
+            out[name] = np.array([float(v) if v != "" else np.nan for v in col], np.float64)
+    return out

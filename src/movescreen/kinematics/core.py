@@ -295,7 +295,7 @@ def analyze_kinematics(
         tempo = s.tempo_s(np.asarray(filtered.time_s, np.float64))
         rv = summarise_view(view.per_frame[s.start: s.end + 1])
         reps.append(Rep(
-            index=i, start_frame=int(fi[s.start]), bottom_frame=int(fi[s.deepest]),
+            index=i + 1, start_frame=int(fi[s.start]), bottom_frame=int(fi[s.deepest]),
             end_frame=int(fi[s.end]), order=s.order, turn_frame=int(fi[s.turn]),
             descent_s=tempo["descent_s"], pause_s=tempo["pause_s"], ascent_s=tempo["ascent_s"],
             total_s=tempo["total_s"], partial=s.partial, partial_reason=s.partial_reason,
