@@ -10,16 +10,16 @@ import base64
 import functools
 import http.server
 import json
-
 import shutil
 import subprocess
 import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 CHROMIUM_FLAGS = (
     "--headless",

@@ -10,7 +10,13 @@ import shutil
 
 import pytest
 
-from tests.render.browser import IMAGES_JS, find_chromium, open_browser, serve_directory, video_state_js
+from tests.render.browser import (
+    IMAGES_JS,
+    find_chromium,
+    open_browser,
+    serve_directory,
+    video_state_js,
+)
 from tests.render.conftest import HOSTILE_NAME
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]

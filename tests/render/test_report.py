@@ -17,7 +17,7 @@ pytestmark = pytest.mark.model
 def _external_refs(html: str) -> list[str]:
     refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', html)
     refs += re.findall(r"url\(([^)]*)\)", html)
-    return [r for r in refs if re.match(r"^[a-z]+:|^//", r.strip(), re.I) and not r.startswith("data:")]
+    return [r for r in refs if re.match(r"^[a-z]+:|^//", r.strip(), re.IGNORECASE) and not r.startswith("data:")]
 
 
 def test_hostile_file_name_is_text_not_markup(rendered_rich):

@@ -76,7 +76,7 @@ def test_odd_sized_video_is_padded_to_even_and_keeps_its_frame_count(tmp_path):
     src = write_video(tmp_path / "odd.mkv", frames, fps=12.0, codec="ffv1")
     folder = AnalysisFolder(path=tmp_path, report={})  # no landmarks, no reps: still a video
     out = write_annotated_video(folder, src, tmp_path / "out.mp4")
-    codec, pix_fmt, decoded, _ = _decode(out)
+    codec, _pix_fmt, decoded, _ = _decode(out)
     assert codec == "h264" and len(decoded) == 7
     assert decoded[0].shape[:2] == (62, 84)
     assert not list(tmp_path.glob(".out.mp4.*"))  # no temporary file left behind

@@ -80,8 +80,8 @@ def render_all(
     out: dict[str, Path] = {}
     if source is not None and video:
         out["video"] = write_annotated_video(folder, source, folder.path / VIDEO_NAME, blur_faces=blur_faces)
-    if source is not None and key_frames:
-        if write_key_frames(folder, source, folder.path / FRAMES_DIR, blur_faces=blur_faces):
-            out["frames"] = folder.path / FRAMES_DIR
+    if (source is not None and key_frames
+            and write_key_frames(folder, source, folder.path / FRAMES_DIR, blur_faces=blur_faces)):
+        out["frames"] = folder.path / FRAMES_DIR
     out["html"] = write_html_report(folder, folder.path / "report.html")
     return out

@@ -36,7 +36,7 @@ def ui_scale(image: Image) -> float:
 
 
 def _pt(xy: tuple[float, float]) -> tuple[int, int]:
-    return int(round(xy[0])), int(round(xy[1]))
+    return round(xy[0]), round(xy[1])
 
 
 def put_text(
@@ -55,7 +55,7 @@ def put_text(
     """
     text = text.encode("ascii", "replace").decode("ascii")
     font, fs = cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale
-    thick = max(1, int(round(1.5 * scale)))
+    thick = max(1, round(1.5 * scale))
     x, y = _pt(org)
     if background:
         (tw, th), base = cv2.getTextSize(text, font, fs, thick)
@@ -290,7 +290,7 @@ def phase_at(reps: list[dict[str, Any]], frame: int, fps: float) -> tuple[dict[s
             bottom_s = (rep.get("tempo") or {}).get("bottom_s")
             half = 0
             if isinstance(bottom_s, (int, float)) and np.isfinite(bottom_s) and fps > 0:
-                half = int(round(bottom_s * fps / 2))
+                half = round(bottom_s * fps / 2)
             if abs(frame - bottom) <= max(half, 0):
                 return rep, "bottom"
             return rep, "descent" if frame < bottom else "ascent"

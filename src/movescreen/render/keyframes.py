@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import cv2
 import numpy as np
@@ -80,8 +81,8 @@ def plan_key_frames(folder: AnalysisFolder) -> list[KeyFrame]:
             frame = int(f["worst_frame"])
         except (KeyError, TypeError, ValueError):
             continue
-        rep = f.get("rep")
-        rep_txt = f"_rep{int(rep)}" if isinstance(rep, (int, float)) else ""
+        rep_no = f.get("rep")
+        rep_txt = f"_rep{int(rep_no)}" if isinstance(rep_no, (int, float)) else ""
         out.append(KeyFrame(f"finding{i:02d}_{_slug(str(f.get('rule', 'finding')))}{rep_txt}.png",
                             frame, "finding", f))
     return out
@@ -130,6 +131,13 @@ def render_key_frame(annotator: FrameAnnotator, key: KeyFrame, image: Image, tim
             )
         out = draw_rep_banner(out, [finding_title(f), f"worst frame {key.frame}  t {time_s:.2f} s"])
     return out
+
+
+def _writer(data: bytes) -> Callable[[IO[Any]], None]:
+    def write(f: IO[Any]) -> None:
+        f.write(data)
+
+    return write
 
 
 def _num(v: Any) -> float | None:
@@ -182,8 +190,7 @@ def write_key_frames(
                 ok, buf = cv2.imencode(".png", image)
                 if not ok:
                     raise InputError(f"could not encode key frame {key.name} as PNG")
-                data = buf.tobytes()
-                written[key.name] = write_atomic(out / key.name, lambda f, d=data: f.write(d), binary=True)
+                written[key.name] = write_atomic(out / key.name, _writer(buf.tobytes()), binary=True)
             if frame.index >= last:
                 break
     finally:

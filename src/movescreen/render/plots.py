@@ -63,7 +63,7 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     """Round tick values covering [lo, hi].
 
     >>> nice_ticks(0, 100)
-    [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
+    [0, 20, 40, 60, 80, 100]
     """
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return [lo] if math.isfinite(lo) else [0.0]
@@ -116,8 +116,8 @@ def render_svg(spec: PlotSpec, *, width: int = 760, height: int = 260) -> str:
         return top + (y_hi - v) / (y_hi - y_lo) * ph
 
     parts = [
-        f'<svg class="plot" viewBox="0 0 {width} {height}" role="img" '
-        f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(spec.title)}">',
+        (f'<svg class="plot" viewBox="0 0 {width} {height}" role="img" '
+         f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(spec.title)}">'),
         f'<title>{escape(spec.title)}</title>',
         f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fff" stroke="#d1d5db"/>',
     ]

@@ -117,7 +117,7 @@ def blur_region(image: Image, region: npt.NDArray[np.floating]) -> Image:
     k = max(3, (min(rw, rh) // 4) | 1)
     blurred = cv2.GaussianBlur(coarse, (k, k), 0)
     mask = np.zeros((rh, rw), np.uint8)
-    cv2.ellipse(mask, (int(round(cx - x0)), int(round(cy - y0))), (int(ax), int(ay)), 0, 0, 360, 255, -1)
+    cv2.ellipse(mask, (round(cx - x0), round(cy - y0)), (int(ax), int(ay)), 0, 0, 360, 255, -1)
     sel = mask > 0
     roi[sel] = blurred[sel]
     return out

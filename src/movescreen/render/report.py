@@ -21,7 +21,6 @@ from movescreen.render.folder import AnalysisFolder
 from movescreen.render.joints import (
     RULE_COMPENSATION,
     SEVERITIES,
-    SEVERITY_CSS,
     columns_for_finding,
     select_plot_columns,
     split_side,
@@ -307,8 +306,8 @@ def _plots(folder: AnalysisFolder) -> str:
     specs = build_plot_specs(folder)
     if not specs:
         return '<p class="muted">angles.csv has no columns to plot.</p>'
-    out = ['<p class="muted">Shaded bands are reps (dotted line: bottom); dashed coloured lines are '
-           "finding thresholds, circles the worst frame.</p>"]
+    out = [('<p class="muted">Shaded bands are reps (dotted line: bottom); dashed coloured lines '
+            "are finding thresholds, circles the worst frame.</p>")]
     for spec in specs:
         out.append(f"<h3>{esc(spec.title)}</h3>")
         out.append(render_svg(spec))

@@ -203,7 +203,7 @@ def write_annotated_video(
                     stream.pix_fmt = "yuv420p"
                     stream.codec_context.time_base = time_base
                 vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
-                pts = max(int(round(frame.time_s * time_base.denominator)), last_pts + 1)
+                pts = max(round(frame.time_s * time_base.denominator), last_pts + 1)
                 vf.pts, vf.time_base, last_pts = pts, time_base, pts
                 for pkt in stream.encode(vf):
                     container.mux(pkt)
