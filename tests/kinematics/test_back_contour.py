@@ -338,3 +338,55 @@ def test_rep_relative_to_standing() -> None:
     # no usable baseline: NaN, not a silent absolute value
     assert np.isnan(relative_to_baseline(b, [])).all()
     del rng
+
+
+# ------------------------------------------------------------------------------------------
+# whole-body synthetic hinges from movescreen.synthetic (circular spine arc, limbs, head)
+
+
+_SMALL = {"width": 400, "height": 600, "px_per_m": 250.0}
+
+
+def _arc_prediction(curvature_deg: float) -> float:
+    """Angle between the two fitted lines for a back that is a circular arc.
+
+    On an arc the tangent turns evenly, and each fitted line follows the tangent at the middle
+    of its part, so the bend is the curvature times the distance between the two middles,
+    ``(span[1] - span[0]) / 2`` of the chord.
+    """
+    a, b = BackBendOptions().span
+    return curvature_deg * (b - a) / 2.0
+
+
+@pytest.mark.parametrize("facing", ["left", "right"])
+def test_synthetic_hinge_follows_the_spine_curvature(facing: str) -> None:
+    synthetic = pytest.importorskip("movescreen.synthetic")
+    # three frames (standing, half-way, bottom) at a small scale keep the drawing fast
+    motion = synthetic.make_motion(
+        "hinge", facing=facing, depth=[0.0, 0.5, 1.0], arms="down", **_SMALL
+    )
+    bottom = 2
+    values = []
+    for curv in (-40.0, -20.0, 0.0, 20.0, 40.0):
+        seq = synthetic.add_silhouette_masks(motion, spine_curvature_deg=curv)
+        b = compute_back_bend(seq)
+        assert b.facing == facing
+        assert b.confidence[bottom] > 0.7
+        values.append(b.bend_deg[bottom])
+        if abs(curv) <= 20:
+            assert b.bend_deg[bottom] == pytest.approx(_arc_prediction(curv), abs=1.5)
+    assert np.all(np.diff(values) > 3.0)  # monotonic: more rounding reads higher
+    assert values[0] < -5.0 < 5.0 < values[-1]
+
+
+def test_synthetic_rep_relative_to_standing() -> None:
+    synthetic = pytest.importorskip("movescreen.synthetic")
+    depth = np.array([0.0, 0.0, 0.0, 0.5, 1.0, 1.0, 0.5, 0.0])
+    motion = synthetic.make_motion("hinge", facing="right", depth=depth, arms="down", **_SMALL)
+    # the person stands with a slightly arched back (-10) and rounds to +30 at the bottom
+    curv = -10.0 + 40.0 * depth
+    seq = synthetic.add_silhouette_masks(motion, spine_curvature_deg=curv)
+    b = compute_back_bend(seq)
+    bottom = 4
+    rel = relative_to_baseline(b, find_upright_rows(b))
+    assert rel[bottom] == pytest.approx(_arc_prediction(40.0), abs=2.0)
