@@ -10,6 +10,7 @@ made up around those reps, with plausible numbers.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -69,7 +70,7 @@ def make_reps(cols: dict[str, np.ndarray], fps: float, view: str) -> list[dict[s
     peaks, _ = find_peaks(knee, prominence=10, distance=max(2, int(fps)))
     if peaks.size == 0:
         peaks = np.array([int(np.argmax(knee))])
-    bounds = [0] + [int((a + b) // 2) for a, b in zip(peaks[:-1], peaks[1:])] + [len(knee) - 1]
+    bounds = [0] + [int((a + b) // 2) for a, b in itertools.pairwise(peaks)] + [len(knee) - 1]
     reps = []
     for i, p in enumerate(peaks):
         s, e = bounds[i], bounds[i + 1]

@@ -76,3 +76,16 @@ def test_report_html_is_deterministic_from_the_folder(rich_folder, rendered_rich
     folder = load_analysis_folder(rich_folder)
     assert render_html(folder) == rendered_rich["html"].read_text()
     assert HOSTILE_NAME not in render_html(folder)
+
+
+def test_real_folder_reps_and_angles_show_when_the_analysis_has_them(real_folder):
+    folder = load_analysis_folder(real_folder)
+    html = render_html(folder)
+    if folder.reps:
+        assert html.count("<tr><td>") >= len(folder.reps)
+        for rep in folder.reps:
+            assert f"(bottom {rep['bottom_frame']})" in html
+    else:
+        assert "no reps detected" in html
+    if folder.angle_columns():
+        assert "<svg" in html

@@ -116,8 +116,8 @@ def draw_angle_labels(
         # push labels of the same joint apart instead of stacking them
         dy = 22 * s * sum(1 for u in used if abs(u[0] - xy[0]) < 40 * s and abs(u[1] - xy[1]) < 20 * s)
         used.append(xy)
-        unit = "" if col.endswith("_ratio") else " deg"
-        fmt = f"{v:.2f}" if col.endswith("_ratio") else f"{v:.0f}"
+        unit = "" if "_ratio" in col else " deg"
+        fmt = f"{v:.2f}" if "_ratio" in col else f"{v:.0f}"
         text = f"{short_label(col)} {fmt}{unit}"
         x = xy[0] + 12 * s
         if xy[0] < centre_x:  # joints left of the body centre get their label on the left
@@ -229,7 +229,7 @@ def draw_angle_arc(
     out = image.copy()
     s = ui_scale(out)
     unit_txt = " deg" if unit == "deg" else f" {unit}" if unit and unit != "ratio" else ""
-    fmt = (lambda v: f"{v:.2f}") if unit == "ratio" or column.endswith("_ratio") else (lambda v: f"{v:.1f}")
+    fmt = (lambda v: f"{v:.2f}") if unit == "ratio" or "_ratio" in column else (lambda v: f"{v:.1f}")
     text = f"{short_label(column)} {fmt(value)}{unit_txt}" if np.isfinite(value) else f"{short_label(column)} n/a"
     if threshold is not None and np.isfinite(threshold):
         text += f" (threshold {fmt(threshold)}{unit_txt})"
@@ -287,7 +287,8 @@ def phase_at(reps: list[dict[str, Any]], frame: int, fps: float) -> tuple[dict[s
         except (KeyError, TypeError, ValueError):
             continue
         if start <= frame <= end:
-            bottom_s = (rep.get("tempo") or {}).get("bottom_s")
+            tempo = rep.get("tempo") or {}
+            bottom_s = tempo.get("bottom_s", tempo.get("pause_s"))
             half = 0
             if isinstance(bottom_s, (int, float)) and np.isfinite(bottom_s) and fps > 0:
                 half = round(bottom_s * fps / 2)

@@ -71,6 +71,12 @@ class AnalysisFolder:
             return float(self.landmarks.fps)
         return 30.0
 
+    @property
+    def angle_space(self) -> str:
+        """'image' or 'world': which measurements the analysis trusts for its view."""
+        space = (self.report.get("view") or {}).get("angle_space")
+        return space if space in ("image", "world") else "image"
+
     def angle_columns(self) -> list[str]:
         """Numeric columns of ``angles.csv`` (everything but frame, time_s and view)."""
         return [c for c in self.angles if c not in NON_ANGLE_COLUMNS]

@@ -120,7 +120,7 @@ PLOT_PRIORITY: tuple[str, ...] = (
     r"hip_flexion_image",
     r"knee_flexion_image",
     r"trunk_inclination_image",
-    r"lumbar",
+    r"lumbar_flexion",
     r"fppa_image",
     r"knee_ankle_width_ratio",
     r"hip_flexion",
@@ -216,23 +216,32 @@ def short_label(column: str) -> str:
     return words.get(rest, rest.replace("_", " "))
 
 
-def select_plot_columns(columns: list[str], *, limit: int = 8) -> list[str]:
+def select_plot_columns(columns: list[str], *, limit: int = 8, space: str = "image") -> list[str]:
     """Pick the columns worth plotting, most telling first (see :data:`PLOT_PRIORITY`).
+
+    ``space`` ('image' or 'world') says which measurements the analysis trusts for this view
+    (``report["view"]["angle_space"]``); its columns come first.
 
     >>> select_plot_columns(["frame", "left_knee_flexion_image_deg", "foo",
     ...                      "left_hip_flexion_image_deg", "left_knee_flexion_world_deg"])
     ['left_hip_flexion_image_deg', 'left_knee_flexion_image_deg', 'left_knee_flexion_world_deg']
     """
     chosen: list[str] = []
-    for pattern in PLOT_PRIORITY:
+    other = "world" if space == "image" else "image"
+    patterns = [p.replace("_image", f"_{space}") for p in PLOT_PRIORITY]
+    patterns += [p.replace("_image", f"_{other}") for p in PLOT_PRIORITY]
+    for pattern in patterns:
         for c in sorted(columns):
             if c not in chosen and re.search(pattern, c):
                 chosen.append(c)
     return chosen[:limit]
 
 
-def columns_for_finding(finding: dict[str, object], columns: list[str]) -> list[str]:
-    """Angle columns that show a finding: its ``evidence["column"]`` first, then by rule."""
+def columns_for_finding(
+    finding: dict[str, object], columns: list[str], *, space: str = "image"
+) -> list[str]:
+    """Angle columns that show a finding: its ``evidence["column"]`` first, then by rule
+    (columns of ``space`` first)."""
     out: list[str] = []
     ev = finding.get("evidence")
     if isinstance(ev, dict):
@@ -242,7 +251,7 @@ def columns_for_finding(finding: dict[str, object], columns: list[str]) -> list[
     side = str(finding.get("side") or "none")
     for pattern in RULE_COLUMNS.get(str(finding.get("rule")), ()):
         for p in fill_side(pattern, side):
-            for c in sorted(columns, key=lambda c: ("world" in c, c)):
+            for c in sorted(columns, key=lambda c: (f"_{space}" not in c, c)):
                 if p in c and c not in out:
                     out.append(c)
     return out

@@ -33,8 +33,8 @@ Image = npt.NDArray[np.uint8]
 
 # Columns drawn on a rep's bottom frame, by view (regexes; first match per pattern and side).
 BOTTOM_COLUMNS: dict[str, tuple[str, ...]] = {
-    "side": (r"hip_flexion_image_deg$", r"knee_flexion_image_deg$", r"^trunk_inclination_image_deg$"),
-    "front": (r"fppa_image_deg$",),
+    "side": (r"hip_flexion_{space}_deg$", r"knee_flexion_{space}_deg$", r"^trunk_inclination_{space}_deg$"),
+    "front": (r"fppa_{space}_deg$",),
 }
 BOTTOM_COLUMNS["oblique"] = BOTTOM_COLUMNS["side"]
 
@@ -93,6 +93,7 @@ def _bottom_columns(folder: AnalysisFolder, rep: dict[str, Any]) -> list[str]:
     cols = folder.angle_columns()
     chosen: list[str] = []
     for pattern in BOTTOM_COLUMNS.get(view, BOTTOM_COLUMNS["side"]):
+        pattern = pattern.replace("{space}", folder.angle_space)
         chosen += [c for c in sorted(cols) if re.search(pattern, c) and c not in chosen]
     return chosen
 
@@ -109,7 +110,7 @@ def render_key_frame(annotator: FrameAnnotator, key: KeyFrame, image: Image, tim
         findings = [f for f in folder.findings if f.get("rep") == rep.get("index")]
         for col in _bottom_columns(folder, rep):
             thr = next((f.get("threshold") for f in findings
-                        if columns_for_finding(f, folder.angle_columns())[:1] == [col]), None)
+                        if columns_for_finding(f, folder.angle_columns(), space=folder.angle_space)[:1] == [col]), None)
             if row is not None:
                 out = draw_angle_arc(out, row, col, folder.angle_at(col, key.frame),
                                      threshold=_num(thr))
@@ -118,7 +119,7 @@ def render_key_frame(annotator: FrameAnnotator, key: KeyFrame, image: Image, tim
         f = key.item
         color = SEVERITY_BGR.get(str(f.get("severity")), SEVERITY_BGR["note"])
         out = draw_finding(out, row, f)
-        cols = columns_for_finding(f, folder.angle_columns())
+        cols = columns_for_finding(f, folder.angle_columns(), space=folder.angle_space)
         column = cols[0] if cols else str(f.get("rule", "value"))
         value = _num(f.get("value"))
         if value is None:

@@ -5,6 +5,7 @@ Every text that goes into the SVG is escaped; numbers are formatted here.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from html import escape
@@ -80,8 +81,19 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return ticks
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.0f}" if abs(v) >= 10 or v == int(v) else f"{v:.2g}"
+def format_tick(value: float, ticks: list[float]) -> str:
+    """A tick label with just enough decimals to tell neighbouring ticks apart.
+
+    >>> [format_tick(v, [11.5, 11.75, 12.0]) for v in (11.5, 11.75, 12.0)]
+    ['11.50', '11.75', '12.00']
+    >>> format_tick(20.0, [0.0, 20.0])
+    '20'
+    """
+    step = min((abs(b - a) for a, b in itertools.pairwise(ticks) if b != a), default=1.0)
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 0
+    if step * 10**decimals % 1 > 1e-6:
+        decimals += 1
+    return f"{value:.{decimals}f}"
 
 
 def render_svg(spec: PlotSpec, *, width: int = 760, height: int = 260) -> str:
@@ -129,11 +141,15 @@ def render_svg(spec: PlotSpec, *, width: int = 760, height: int = 260) -> str:
         parts.append(f'<line x1="{x(rep.bottom_s):.1f}" x2="{x(rep.bottom_s):.1f}" y1="{top}" y2="{top + ph}" '
                      f'stroke="#6366f1" stroke-dasharray="2 3"/>')
         parts.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{top - 6}" text-anchor="middle" class="rep">rep {rep.index}</text>')
-    for tick in nice_ticks(y_lo, y_hi):
+    y_ticks = nice_ticks(y_lo, y_hi)
+    for tick in y_ticks:
         parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#e5e7eb"/>')
-        parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{escape(_fmt(tick))}</text>')
-    for tick in nice_ticks(t_lo, t_hi, 8):
-        parts.append(f'<text x="{x(tick):.1f}" y="{top + ph + 16}" text-anchor="middle">{escape(_fmt(tick))}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">'
+                     f'{format_tick(tick, y_ticks)}</text>')
+    t_ticks = nice_ticks(t_lo, t_hi, 8)
+    for tick in t_ticks:
+        parts.append(f'<text x="{x(tick):.1f}" y="{top + ph + 16}" text-anchor="middle">'
+                     f'{format_tick(tick, t_ticks)}</text>')
     parts.append(f'<text x="{left + pw / 2}" y="{height - 2}" text-anchor="middle">time (s)</text>')
     parts.append(f'<text x="12" y="{top + ph / 2}" text-anchor="middle" '
                  f'transform="rotate(-90 12 {top + ph / 2})">{escape(spec.unit)}</text>')

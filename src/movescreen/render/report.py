@@ -199,7 +199,9 @@ def _reps_table(folder: AnalysisFolder, times: _Times) -> str:
         for k in (rep.get("metrics") or {}):
             if k not in metric_keys:
                 metric_keys.append(k)
-    tempo_keys = ["descent_s", "bottom_s", "ascent_s", "total_s"]
+    tempo_keys: list[str] = []
+    for rep in reps:
+        tempo_keys += [k for k in (rep.get("tempo") or {}) if k not in tempo_keys]
     headers = ["rep", "frames", "start (s)", "partial", "view"] + [f"tempo {k}" for k in tempo_keys]
     headers += [k.replace("_", " ") for k in metric_keys] + ["findings"]
     rows = []
@@ -262,10 +264,10 @@ def build_plot_specs(folder: AnalysisFolder) -> list[PlotSpec]:
     if not cols or "time_s" not in folder.angles:
         return []
     times = _Times(folder)
-    chosen = select_plot_columns(cols)
+    chosen = select_plot_columns(cols, space=folder.angle_space)
     finding_cols: list[tuple[dict[str, Any], str]] = []
     for f in folder.findings:
-        fc = columns_for_finding(f, cols)
+        fc = columns_for_finding(f, cols, space=folder.angle_space)
         if fc:
             finding_cols.append((f, fc[0]))
             if fc[0] not in chosen:
@@ -295,7 +297,7 @@ def build_plot_specs(folder: AnalysisFolder) -> list[PlotSpec]:
             ths.append(Threshold(float(thr), f"{str(f.get('rule')).replace('_', ' ')} threshold {thr:.1f}"
                                  if key not in seen else "", str(f.get("severity")), wt, wv))
             seen.add(key)
-        unit = "ratio" if base.endswith("_ratio") else "degrees"
+        unit = "ratio" if "_ratio" in base else "degrees"
         specs.append(PlotSpec(base.replace("_", " "), unit, series, spans, ths))
     return specs
 

@@ -29,12 +29,13 @@ from movescreen.sources import open_source
 Image = npt.NDArray[np.uint8]
 
 # Which angle columns are written next to the joints, by view (regexes, image columns first).
+# ``{space}`` is the analysis's trusted angle space ('image' or 'world').
 LABEL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "front": (r"^(left|right)_(knee_)?fppa_image_deg$", r"^pelvic_drop_image_deg$"),
+    "front": (r"^(left|right)_(knee_)?fppa_{space}_deg$", r"^pelvic_drop_{space}_deg$"),
     "side": (
-        r"^(left|right)_hip_flexion_image_deg$",
-        r"^(left|right)_knee_flexion_image_deg$",
-        r"^trunk_inclination_image_deg$",
+        r"^(left|right)_hip_flexion_{space}_deg$",
+        r"^(left|right)_knee_flexion_{space}_deg$",
+        r"^trunk_inclination_{space}_deg$",
     ),
 }
 LABEL_COLUMNS["oblique"] = LABEL_COLUMNS["side"]
@@ -67,7 +68,8 @@ class FrameAnnotator:
             self._angle_rows = {int(f): i for i, f in enumerate(folder.angles["frame"])}
         cols = folder.angle_columns()
         self._label_cols = {
-            view: [c for p in pats for c in cols if re.search(p, c)] for view, pats in LABEL_COLUMNS.items()
+            view: [c for p in pats for c in cols if re.search(p.replace("{space}", folder.angle_space), c)]
+            for view, pats in LABEL_COLUMNS.items()
         }
         self._view = str((folder.report.get("view") or {}).get("name") or "side")
         self._last_region: npt.NDArray[np.float64] | None = None
