@@ -250,6 +250,8 @@ def instrumented(stages: Stages) -> Iterator[None]:
         setattr(obj, attr, new)
 
     def wrap(obj: Any, attr: str, name: str | Callable[[], str]) -> None:
+        if not hasattr(obj, attr):  # internals move; time what exists
+            return
         patch(obj, attr, stages.timed(name, getattr(obj, attr)))
 
     wrap(pipeline, "resolve_model", "setup: model lookup + checksum")
@@ -264,7 +266,7 @@ def instrumented(stages: Stages) -> Iterator[None]:
     wrap(estimate, "choose_subject", "loop: subject choice + others count")
     wrap(estimate, "count_others", "loop: subject choice + others count")
     wrap(mpb, "from_mediapipe", lambda: f"{stages.mode}: from_mediapipe (incl. masks)")
-    wrap(mpb, "_mask_array", lambda: f"{stages.mode}: mask copy out of MediaPipe")
+    wrap(mpb, "_mask_view", lambda: f"{stages.mode}: mask view out of MediaPipe")
     wrap(mpb, "_crop_mask", lambda: f"{stages.mode}: mask crop to uint8")
 
     orig_threaded = estimate._threaded

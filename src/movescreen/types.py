@@ -213,7 +213,7 @@ class Rep:
     Attributes
     ----------
     index : int
-        0-based position in the clip.
+        1-based position in the clip (as shown to people).
     start_frame, bottom_frame, end_frame : int
         Where the rep leaves its starting position, its deepest frame, and where it is back.
     order : str

@@ -1,0 +1,169 @@
+"""Hinge family: the low back or the knees doing the hips' job, and arching at lockout."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from movescreen.config import RuleConfig
+from movescreen.rules.base import Measurement, Rule, finite, nan_argmax, not_assessed
+from movescreen.rules.context import VIEW_SUITABILITY, RuleContext
+from movescreen.rules.finding import NotAssessed
+from movescreen.types import Rep
+
+LUMBAR = "lumbar_flexion_est_deg"
+
+
+def _mean_sides(ctx: RuleContext, stem: str) -> np.ndarray:
+    left = ctx.col(f"left_{stem}")
+    right = ctx.col(f"right_{stem}")
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isnan(left), right, np.where(np.isnan(right), left, 0.5 * (left + right)))
+
+
+def judge_lumbar_rounding(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measurement | NotAssessed:
+    """Back-outline bend (relative to upright) over the bottom of the rep.
+
+    The value is the confidence-filtered median over the bottom zone (depth within 15 % of the
+    deepest), so a single noisy frame cannot make a finding; the worst frame is the zone's
+    largest bend.
+    """
+    if LUMBAR not in ctx.table:
+        return not_assessed("lumbar_rounding", rep, "No back-outline measure (segmentation masks were off or missing).")
+    zone = ctx.bottom_zone(rep)
+    bend = ctx.col(LUMBAR)[zone]
+    conf = ctx.col("lumbar_confidence")[zone]
+    use = np.isfinite(bend) & (conf >= cfg.min_confidence)
+    if not use.any():
+        return not_assessed(
+            "lumbar_rounding", rep,
+            "The outline of the back could not be traced at the bottom of this rep (hidden, cut off or unclear).",
+        )
+    value = float(np.median(bend[use]))
+    k = nan_argmax(np.where(use, bend, np.nan))
+    worst = int(zone[k]) if k is not None else int(zone[0])
+    hip = _mean_sides(ctx, f"hip_flexion_{ctx.space}_deg")[worst]
+    trunk = ctx.col(f"trunk_inclination_{ctx.space}_deg")[worst]
+    base = ctx.col("lumbar_baseline_deg")[worst]
+    conf_v = float(np.median(conf[use])) * VIEW_SUITABILITY.get(rep.view, 0.5)
+    return Measurement(
+        value=value,
+        worst_row=worst,
+        first_row=int(zone.min()),
+        last_row=int(zone.max()),
+        side="none",
+        confidence=float(np.clip(conf_v, 0, 1)),
+        evidence={
+            "column": LUMBAR,
+            "hip_flexion_deg": hip,
+            "trunk_inclination_deg": trunk,
+            "baseline_bend_deg": base if finite(base) else None,
+            "relative_to": "upright baseline" if finite(base) else "absolute (no upright frame)",
+            "frames_used": int(use.sum()),
+        },
+    )
+
+
+def judge_squatting_the_hinge(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measurement | NotAssessed:
+    """Hip height above the knee at the bottom of a hinge, in thigh lengths (0 = parallel)."""
+    m = rep.metrics
+    value = m.get("depth_hip_above_knee_bottom_ratio", np.nan)
+    knee = m.get("knee_flexion_bottom_deg", np.nan)
+    hip = m.get("hip_flexion_bottom_deg", np.nan)
+    if not finite(value):
+        return not_assessed("squatting_the_hinge", rep, "The hips or knees were not visible at the bottom of this rep.")
+    row = ctx.row_of(rep.bottom_frame)
+    vis = ctx.visibility(("left_hip", "right_hip", "left_knee", "right_knee"), ctx.window(rep.bottom_frame, 0.1))
+    ratio = knee / hip if finite(knee, hip) and hip > 1 else np.nan
+    return Measurement(
+        value=float(value),
+        worst_row=row,
+        first_row=row,
+        last_row=row,
+        side="none",
+        confidence=float(np.clip(vis * VIEW_SUITABILITY.get(rep.view, 0.5), 0, 1)),
+        evidence={
+            "column": f"left_hip_above_knee_{'image' if rep.view == 'side' else ctx.space}_ratio",
+            "knee_flexion_deg": knee,
+            "hip_flexion_deg": hip,
+            "knee_to_hip_flexion_ratio": ratio,
+        },
+    )
+
+
+def judge_lockout_hyperextension(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measurement | NotAssessed:
+    """Backward lean past upright, or back-outline arching, at the lockout."""
+    rows = ctx.lockout_rows(rep)
+    trunk = ctx.col(f"trunk_inclination_{ctx.space}_deg")[rows]
+    bend = ctx.col("lumbar_bend_abs_deg")[rows]
+    base = ctx.col("lumbar_baseline_deg")[rows]
+    conf = ctx.col("lumbar_confidence")[rows]
+    lean_back = -trunk  # trunk inclination is positive forward
+    with np.errstate(invalid="ignore"):
+        arch = np.where(conf >= cfg.min_confidence, -bend, np.nan)
+    if not (np.isfinite(lean_back).any() or np.isfinite(arch).any()):
+        return not_assessed("lockout_hyperextension", rep, "The trunk was not visible at lockout in this rep.")
+    lean_v = float(np.nanmedian(lean_back)) if np.isfinite(lean_back).any() else np.nan
+    arch_v = float(np.nanmedian(arch)) if np.isfinite(arch).any() else np.nan
+    candidates = [v for v in (lean_v, arch_v) if finite(v)]
+    value = max(candidates)
+    which = "backward lean" if value == lean_v else "back-outline arch"
+    k = nan_argmax(lean_back if which == "backward lean" else arch)
+    worst = rows.start + (k or 0)
+    vis = ctx.visibility(("left_shoulder", "right_shoulder", "left_hip", "right_hip"), rows)
+    return Measurement(
+        value=value,
+        worst_row=worst,
+        first_row=rows.start,
+        last_row=rows.stop - 1,
+        side="none",
+        confidence=float(np.clip(vis * VIEW_SUITABILITY.get(rep.view, 0.5), 0, 1)),
+        evidence={
+            "column": f"trunk_inclination_{ctx.space}_deg" if which == "backward lean" else "lumbar_bend_abs_deg",
+            "measure": which,
+            "backward_lean_deg": lean_v,
+            "back_outline_arch_deg": arch_v,
+            "standing_bend_deg": float(np.nanmedian(base)) if np.isfinite(base).any() else None,
+        },
+    )
+
+
+RULES = (
+    Rule(
+        id="lumbar_rounding",
+        joint="lumbar_spine",
+        instead_of="hip",
+        measures="bend of the back outline at the bottom, relative to standing (rounded positive)",
+        client="Hinge at your hips; your low back is rounding.",
+        clinician=(
+            "Rep {rep}: the back outline flexed {value:.0f} deg beyond standing at the bottom "
+            "(threshold {threshold:.0f} deg) with {hip_flexion_deg:.0f} deg of hip flexion: the lumbar "
+            "spine (meant to stay stable) supplied motion the hips (meant to be mobile) did not."
+        ),
+        judge=judge_lumbar_rounding,
+    ),
+    Rule(
+        id="squatting_the_hinge",
+        joint="knee",
+        instead_of="hip",
+        measures="hip height above the knee at the bottom of a hinge, in thigh lengths",
+        client="Push your hips back and keep them higher; this is a hinge, not a squat.",
+        clinician=(
+            "Rep {rep}: at the bottom of the hinge the hips were only {value:.2f} thigh lengths above "
+            "the knees (threshold {threshold:.2f}); knee flexion {knee_flexion_deg:.0f} deg against hip "
+            "flexion {hip_flexion_deg:.0f} deg: the knees took over the hip's role in the hinge."
+        ),
+        judge=judge_squatting_the_hinge,
+    ),
+    Rule(
+        id="lockout_hyperextension",
+        joint="lumbar_spine",
+        instead_of="hip",
+        measures="backward lean or back arching at lockout",
+        client="Finish tall by squeezing your glutes; don't lean back at the top.",
+        clinician=(
+            "Rep {rep}: at lockout the {measure} reached {value:.0f} deg (threshold {threshold:.0f} deg): "
+            "the lumbar spine extended to finish the lift instead of the hips completing extension."
+        ),
+        judge=judge_lockout_hyperextension,
+    ),
+)
