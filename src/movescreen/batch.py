@@ -526,6 +526,13 @@ def _run_dask(jobs: Sequence[BatchJob], address: str, on_row: Callable[[dict[str
         client.close()
 
 
+def _file_size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
 def default_workers() -> int:
     """The number of CPUs this process may use."""
     try:
@@ -642,13 +649,16 @@ def run_batch(
             on_row(row)
 
     write_tables()
+    # Largest files first: the last video to start is then a short one, so workers finish
+    # together (rows stay in path order whatever the order of work).
+    by_size = sorted(jobs, key=lambda j: -_file_size(j.input_path))
     interrupted = False
     try:
         if dask_address:
-            _run_dask(jobs, dask_address, finished)
+            _run_dask(by_size, dask_address, finished)
         else:
             n = min(workers or default_workers(), len(jobs))
-            _run_local(jobs, n, finished, bar.notify)
+            _run_local(by_size, n, finished, bar.notify)
     except KeyboardInterrupt:
         interrupted = True
     finally:
