@@ -56,7 +56,10 @@ CLIPS: dict[str, tuple[str, bool | None]] = {
     "hinge_side_kettlebell_deadlift_01.mp4": ("demo, reads neutral", None),
     "rdl_side_single_leg_dumbbell_01.mp4": ("demo, reads neutral", None),
     "rdl_side_dumbbell_pregnant_01.gif": ("demo, reads neutral", None),
-    "rdl_side_dumbbell_split_correct_vs_incorrect_01.mp4#L": ("correct (caption, left half)", False),
+    "rdl_side_dumbbell_split_correct_vs_incorrect_01.mp4#L": (
+        "correct (caption, left half)",
+        False,
+    ),
     "rdl_side_dumbbell_split_correct_vs_incorrect_01.mp4#R": (
         "rounded shoulders, knee-dominant (caption, right half)",
         True,
@@ -182,7 +185,8 @@ def fmt(v: float, spec: str = "+.0f") -> str:
 def to_markdown(rows: list[Row]) -> str:
     head = (
         "| clip | label | expected rounding | bend at bottom (deg) | confidence | noise (deg) "
-        "| standing (deg, frames) | relative (deg) | chord ratio 2D / 3D | ear-shoulder-hip (deg) |\n"
+        "| standing (deg, frames) | relative (deg) | chord ratio 2D / 3D "
+        "| ear-shoulder-hip (deg) |\n"
         "|---|---|---|---|---|---|---|---|---|---|\n"
     )
     lines = []

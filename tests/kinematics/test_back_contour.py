@@ -203,12 +203,12 @@ def _disk(mask: np.ndarray, centre: np.ndarray, radius: float, value: int) -> np
     return out
 
 
-def _back_point(shoulder: np.ndarray, hip: np.ndarray, t: float, depth: float, facing: str):
-    along, post = _body_frame(0.0, facing)  # overwritten below from the actual geometry
-    along = (hip - shoulder) / np.linalg.norm(hip - shoulder)
-    ant = np.array([-(-along)[1], (-along)[0]]) if facing == "right" else np.array(
-        [(-along)[1], -(-along)[0]]
-    )
+def _back_point(
+    shoulder: np.ndarray, hip: np.ndarray, t: float, depth: float, facing: str
+) -> np.ndarray:
+    """The point ``depth`` pixels behind the chord at fraction ``t`` from the shoulder."""
+    up = (shoulder - hip) / np.linalg.norm(shoulder - hip)
+    ant = np.array([-up[1], up[0]]) if facing == "right" else np.array([up[1], -up[0]])
     return shoulder + t * (hip - shoulder) - ant * depth
 
 
@@ -320,7 +320,6 @@ def test_bad_options_are_refused() -> None:
 
 
 def test_rep_relative_to_standing() -> None:
-    rng = np.random.default_rng(3)
     incl = np.r_[np.zeros(5), np.linspace(0, 80, 10), np.full(5, 80.0), np.linspace(80, 0, 10)]
     true_bend = 8.0 + np.clip(incl - 40.0, 0, None) * (20.0 / 40.0)  # 8 standing, 28 at bottom
     frames = [make_trunk(b, incl_deg=i) for b, i in zip(true_bend, incl)]
@@ -337,7 +336,6 @@ def test_rep_relative_to_standing() -> None:
     assert np.median(rel[bottom]) == pytest.approx(20.0, abs=2.5)
     # no usable baseline: NaN, not a silent absolute value
     assert np.isnan(relative_to_baseline(b, [])).all()
-    del rng
 
 
 # ------------------------------------------------------------------------------------------
