@@ -110,17 +110,12 @@ def write_half(src: Path, half: str, out_dir: Path) -> Path:
     return out
 
 
-def analyse(path: Path, mask_margin: float | None) -> LandmarkSequence:
-    import movescreen.pose.mediapipe_backend as backend
+def analyse(path: Path, mask_margin: float | None = None) -> LandmarkSequence:
+    """Landmarks and masks of a clip (``mask_margin`` is ignored: the pose stage now keeps the
+    mask's own extent, which fixed the rounded backs the old landmark-box crop cut off)."""
     from movescreen.pipeline import AnalyzeOptions, analyze_input
 
-    saved = backend.MASK_MARGIN
-    try:
-        if mask_margin is not None:
-            backend.MASK_MARGIN = mask_margin
-        return analyze_input(path, AnalyzeOptions(masks=True)).sequence
-    finally:
-        backend.MASK_MARGIN = saved
+    return analyze_input(path, AnalyzeOptions(masks=True)).sequence
 
 
 def bottom_row(bend: BackBend) -> int:

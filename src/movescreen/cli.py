@@ -45,11 +45,23 @@ def main() -> None:
               help="Output folder (default: ./movescreen-out/<input name>).")
 @click.option("--model", type=click.Path(path_type=Path), default=None, envvar="MOVESCREEN_MODEL",
               help="Pose model .task file (default: the bundled BlazePose full model).")
+@click.option("--movement", type=click.Choice(["auto", "squat", "hinge"]), default="auto",
+              show_default=True, help="Movement filmed; auto decides from the bottom position.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="TOML file overriding rule thresholds (see rules/defaults.toml).")
+@click.option("--pain", default=None, metavar="WHERE",
+              help='Pain the client reports, e.g. "left knee": the report recommends referral.')
+@click.option("--blur-faces", is_flag=True, help="Blur faces in every output image and video.")
+@click.option("--no-video", is_flag=True, help="Do not write annotated.mp4.")
+@click.option("--no-frames", is_flag=True, help="Do not write key frames (frames/*.png).")
+@click.option("--no-html", is_flag=True, help="Do not write report.html.")
 @click.option("--no-masks", is_flag=True, help="Skip segmentation masks (no back-contour measure).")
 @click.option("--no-people-scan", is_flag=True, help="Do not check for other people in the picture.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def analyze(input_path: Path, out_dir: Path | None, model: Path | None, no_masks: bool,
-            no_people_scan: bool, quiet: bool) -> None:
+def analyze(input_path: Path, out_dir: Path | None, model: Path | None, movement: str,
+            config_path: Path | None, pain: str | None, blur_faces: bool, no_video: bool,
+            no_frames: bool, no_html: bool, no_masks: bool, no_people_scan: bool,
+            quiet: bool) -> None:
     """Analyse a video file, a folder of images, or a movescreen landmarks.csv."""
     from tqdm import tqdm
 
@@ -57,7 +69,9 @@ def analyze(input_path: Path, out_dir: Path | None, model: Path | None, no_masks
 
     out = out_dir or Path("movescreen-out") / input_path.stem
     options = AnalyzeOptions(
-        model=str(model) if model else None, masks=not no_masks, scan_people=not no_people_scan
+        model=str(model) if model else None, masks=not no_masks, scan_people=not no_people_scan,
+        movement=movement, config=str(config_path) if config_path else None, pain=pain,
+        blur_faces=blur_faces, video=not no_video, key_frames=not no_frames, html=not no_html,
     )
     bar: Any = None
 
@@ -89,8 +103,41 @@ def _print_summary(input_path: Path, out: Path, report: dict[str, Any]) -> None:
         f"Analysed {q['frames']} frames of {input_path.name}: a person in "
         f"{100 * q['pose_fraction']:.0f}% of them."
     )
+    mv, view, reps = report.get("movement") or {}, report.get("view") or {}, report.get("reps") or []
+    if mv:
+        click.echo(f"Movement: {mv.get('name')}; camera view: {view.get('name')}; {len(reps)} rep(s).")
+    findings = report.get("findings") or []
+    if findings:
+        click.echo("Findings:")
+        for f in findings:
+            side = f"" if f["side"] in ("none", "both") else f" ({f['side']})"
+            click.echo(f"  rep {f['rep']}: {f['severity'].upper():7s} {f['rule']}{side}: {f['message_client']}")
+    elif mv:
+        click.echo("No compensation reached a threshold.")
+    click.echo(report["safety"]["pain_guidance"])
     for name in [*report.get("outputs", {}).values(), "report.json"]:
         click.echo(f"  {out / name}")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--video", type=click.Path(path_type=Path), default=None,
+              help="The input video (default: the one named in report.json, if it still exists).")
+@click.option("--blur-faces", is_flag=True, help="Blur faces in every output image and video.")
+@click.option("--no-video", is_flag=True, help="Do not write annotated.mp4.")
+@click.option("--no-frames", is_flag=True, help="Do not write key frames.")
+def report(directory: Path, video: Path | None, blur_faces: bool, no_video: bool, no_frames: bool) -> None:
+    """Re-render report.html (and the annotated video and key frames) from an analysis folder."""
+    from movescreen.render import render_all
+
+    try:
+        out = render_all(directory, video, blur_faces=blur_faces, video=not no_video,
+                         key_frames=not no_frames)
+    except MovescreenError as e:
+        _fail(str(e))
+        return
+    for p in out.values():
+        click.echo(f"  {p}")
 
 
 @main.command()

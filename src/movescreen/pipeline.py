@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from movescreen import __version__
+from movescreen.config import RulesConfig, load_config
 from movescreen.errors import InputError, NoPersonError
 from movescreen.kinematics import Kinematics
-from movescreen.kinematics.lumbar import compute_lumbar_columns
+from movescreen.kinematics.lumbar import compute_foot_in_mask, compute_lumbar_columns
 from movescreen.pose.model import ModelFile, resolve_model
 from movescreen.provenance import versions
 from movescreen.quality import Quality, assess_quality
+from movescreen.rules.engine import RulesResult, evaluate_rules
 from movescreen.safety import DISCLAIMER, PAIN_GUIDANCE
 from movescreen.sinks import (
     read_landmarks_csv,
@@ -46,9 +48,21 @@ class AnalyzeOptions:
     filter: str = "butterworth"  # butterworth | one_euro | none
     cutoff_hz: float = 6.0
     max_gap_s: float = 0.25
+    config: str | None = None  # rule thresholds TOML overriding rules/defaults.toml
+    pain: str | None = None  # pain the client reports ("left knee"): the report recommends referral
+    blur_faces: bool = False
+    video: bool = True  # annotated.mp4
+    key_frames: bool = True  # frames/*.png
+    html: bool = True  # report.html
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "config": self.config,
+            "pain": self.pain,
+            "blur_faces": self.blur_faces,
+            "video": self.video,
+            "key_frames": self.key_frames,
+            "html": self.html,
             "masks": self.masks,
             "scan_people": self.scan_people,
             "scan_interval_s": self.scan_interval_s,
@@ -73,6 +87,8 @@ class Analysis:
     input_sha256: str | None = None
     max_people_seen: int = 1
     kinematics: Kinematics | None = None
+    rules: RulesResult | None = None
+    config: RulesConfig | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -105,6 +121,7 @@ def analyze_input(
         When no frame has a person. ``error.analysis`` holds what was produced.
     """
     path = Path(input_path)
+    config = load_config(options.config)  # a bad --config fails before any decoding
     if is_landmarks_csv(path):
         seq = read_landmarks_csv(path)
         info = VideoInfo(
@@ -126,7 +143,9 @@ def analyze_input(
         )
         err.analysis = analysis  # type: ignore[attr-defined]
         raise err
+    analysis.config = config
     analysis.kinematics = compute_kinematics(analysis.sequence, options)
+    analysis.rules = evaluate_rules(analysis.kinematics, config, pain=options.pain)
     return analysis
 
 
@@ -134,7 +153,7 @@ def compute_kinematics(seq: LandmarkSequence, options: AnalyzeOptions) -> Kinema
     """Angles, lumbar estimate, view, reps and per-rep metrics (pure; shared by every command)."""
     from movescreen.kinematics import analyze_kinematics
 
-    extra = compute_lumbar_columns(seq) if seq.masks else None
+    extra = {**compute_lumbar_columns(seq), **compute_foot_in_mask(seq)} if seq.masks else None
     return analyze_kinematics(
         seq,
         movement=options.movement,  # type: ignore[arg-type]
@@ -222,6 +241,14 @@ def build_report(analysis: Analysis, *, status: str = "ok", error: str | None = 
         report["reps"] = kin.reps_as_dicts()
         report["provenance"]["filter"] = kin.provenance.get("filter")
         report["provenance"]["kinematics"] = {k: v for k, v in kin.provenance.items() if k != "filter"}
+    if analysis.rules is not None:
+        report.update(analysis.rules.as_report())
+    else:
+        from movescreen.safety import pain_recommendation
+
+        report["pain"] = pain_recommendation(analysis.options.pain)
+    if analysis.config is not None:
+        report["provenance"]["config"] = analysis.config.as_dict()
     report.update(analysis.extra)
     return report
 
@@ -274,9 +301,45 @@ def run_analysis(
         if partial is not None:
             write_outputs(partial, out_dir, status="failed", error=str(e))
         raise
-    write_outputs(analysis, out_dir)
+    paths = write_outputs(analysis, out_dir)
+    render_warnings = render_outputs(analysis, out_dir, paths)
     import json
 
     report: dict[str, Any] = json.loads((Path(out_dir) / "report.json").read_text())
-    report["_warnings"] = list(analysis.warnings) + list(analysis.quality.warnings)
+    report["_warnings"] = list(analysis.warnings) + list(analysis.quality.warnings) + render_warnings
     return report
+
+
+def render_outputs(analysis: Analysis, out_dir: str | os.PathLike[str], paths: dict[str, Path]) -> list[str]:
+    """Annotated video, key frames and report.html; then list them in report.json.
+
+    A rendering failure never loses the analysis: it becomes a warning in the report.
+    """
+    opts = analysis.options
+    if not (opts.video or opts.key_frames or opts.html):
+        return []
+    from movescreen.errors import MovescreenError
+    from movescreen.render import render_all
+
+    out = Path(out_dir)
+    video = Path(analysis.info.path) if analysis.info.kind == "video" else None
+    warnings: list[str] = []
+    try:
+        rendered = render_all(out, video, blur_faces=opts.blur_faces, video=opts.video,
+                              key_frames=opts.key_frames)
+    except (MovescreenError, OSError, ValueError, RuntimeError) as e:
+        warnings.append(f"The review outputs (annotated video, key frames, HTML) could not be made: {e}")
+        rendered = {}
+    if not opts.html:
+        (out / "report.html").unlink(missing_ok=True)
+        rendered.pop("html", None)
+    report = build_report(analysis)
+    report["outputs"] = {k: p.name for k, p in paths.items() if k != "report"}
+    report["outputs"].update({k: p.name for k, p in rendered.items()})
+    report["quality"]["warnings"] += warnings
+    write_json_atomic(out / "report.json", report)
+    if opts.html and "html" in rendered:
+        from movescreen.render import write_html_report, load_analysis_folder
+
+        write_html_report(load_analysis_folder(out), out / "report.html")  # now with the outputs list
+    return warnings

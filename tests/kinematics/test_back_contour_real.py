@@ -26,18 +26,14 @@ pytestmark = pytest.mark.model
 ROUNDED_MIN_DEG = 15.0  # issue 4: ~15 deg at the bottom splits rounded from neutral
 NEUTRAL_MAX_DEG = 10.0  # ... and 10-15 deg is borderline
 NOISE_DEG = 4.0  # issue 3: 1-4 deg frame-to-frame noise near the bottom
-MASK_MARGIN = 0.6
 
 _cache: dict[str, BendSummary] = {}
 
 
 def _analyse(path: Path):
-    import movescreen.pose.mediapipe_backend as backend
     from movescreen.pipeline import AnalyzeOptions, analyze_input
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(backend, "MASK_MARGIN", MASK_MARGIN)
-        return analyze_input(path, AnalyzeOptions(masks=True)).sequence
+    return analyze_input(path, AnalyzeOptions(masks=True)).sequence
 
 
 def _bottom(seq) -> BendSummary:

@@ -110,8 +110,9 @@ def _defs() -> tuple[AngleDef, ...]:
                          "ratio"),
                 AngleDef(f"{s}_heel_lift_{space}_ratio", "heel_lift",
                          (f"{s}_heel", f"{s}_foot_index", f"{s}_knee", f"{s}_ankle"), "vertical",
-                         s, "heel raised relative to the toes, above its baseline (20th "
-                         "percentile of the clip), in shank lengths", "heel at its baseline",
+                         s, "heel raised above the toe tip, in shank lengths, against the flat "
+                         "foot (heel level with the toes, or the clip's lowest heel if lower); "
+                         "only where both foot points are clearly visible", "foot flat",
                          space, ("side", "oblique") if space == "image" else ALL_VIEWS, "ratio"),
             ]
             if space == "world":
@@ -255,6 +256,8 @@ def compute_angle_table(
     world_xyz: np.ndarray,
     *,
     facing_sign: int | None = None,
+    visibility: np.ndarray | None = None,
+    foot_min_visibility: float = 0.8,
 ) -> dict[str, FloatArray]:
     """Compute every column of :data:`ANGLE_DEFINITIONS` for every frame.
 
@@ -266,6 +269,10 @@ def compute_angle_table(
         Metres, y down.
     facing_sign : int, optional
         +1 / -1 / 0 (see :func:`estimate_image_facing`); estimated when not given.
+    visibility : ndarray, shape (T, 33), optional
+        Landmark visibility. Heel lift is only computed where the heel and the toe tip both
+        have at least ``foot_min_visibility`` (BlazePose foot points are unreliable when the
+        feet are hidden by plates or hands).
 
     Returns
     -------
@@ -356,8 +363,16 @@ def compute_angle_table(
             elif d.kind == "heel_lift":
                 heel, toe = pts(sp, f"{s}_heel"), pts(sp, f"{s}_foot_index")
                 e = toe[:, 1] - heel[:, 1]  # > 0 when the heel is above the toes (y down)
+                if visibility is not None:
+                    seen = (visibility[:, INDEX[f"{s}_heel"]] >= foot_min_visibility) & (
+                        visibility[:, INDEX[f"{s}_foot_index"]] >= foot_min_visibility)
+                    e = np.where(seen, e, np.nan)
                 shank = _ref_length(pts(sp, f"{s}_knee"), pts(sp, f"{s}_ankle"))
-                val = (e - _nanpct(e, 20)) / shank
+                # a flat foot has the heel level with the toe tip; the clip's own lowest heel is
+                # the reference only when it sits lower than that (camera tilt, shoe shape), never
+                # higher: a lifter whose heels stay up all clip must not become the baseline
+                ref = min(0.0, _nanpct(e, 10)) if np.isfinite(e).any() else 0.0
+                val = (e - ref) / shank
             elif d.kind == "knee_foot_angle":
                 hip, knee, ank = pts(sp, f"{s}_hip"), pts(sp, f"{s}_knee"), pts(sp, f"{s}_ankle")
                 ha, hk = ank - hip, knee - hip

@@ -244,7 +244,8 @@ def analyze_kinematics(
     wld = filtered.world_xyz.astype(np.float64)
     view = estimate_view(img, wld)
     facing_sign = 0 if view.view == "front" else view.facing_sign
-    angles = compute_angle_table(img, wld, facing_sign=facing_sign)
+    angles = compute_angle_table(img, wld, facing_sign=facing_sign,
+                                 visibility=np.asarray(filtered.visibility, np.float64))
     space = "image" if view.view == "side" else "world"
     summ = _summary_columns(angles, space)
     depth = summ["hip_flexion"] + summ["knee_flexion"]

@@ -21,7 +21,7 @@ from movescreen.pose.backend import PoseCandidate
 from movescreen.pose.model import ModelFile
 from movescreen.types import Box, MaskCrop
 
-MASK_MARGIN = 0.15
+MASK_SEARCH = 0.6  # how far around the landmark box (fraction of its size) the person mask is sought
 _QUIET_CALLS = 3  # MediaPipe's native code logs on creation, the first frames and close
 
 
@@ -112,19 +112,34 @@ def _mask_view(mp_mask: Any) -> npt.NDArray[np.float32]:
 def _crop_mask(
     mask: npt.NDArray[np.float32], image_xyz: npt.NDArray[np.float32], crop: Box
 ) -> MaskCrop:
-    """Copy the part of a crop-sized mask around the person, as uint8, in full-frame offsets.
+    """Copy the part of a crop-sized mask that holds the person, as uint8, in full-frame offsets.
 
-    The result is a new array: MediaPipe's buffer is invalid after the landmarker closes.
+    The kept region is the mask's own extent (probability > 0.1), searched within a generous
+    window around the landmarks (so another person far away is left out), plus a few pixels.
+    Cropping to the landmark box alone cut off rounded backs, which rise above the shoulder
+    landmarks. The result is a new array: MediaPipe's buffer is invalid after the landmarker
+    closes.
     """
     h, w = mask.shape
     xs = image_xyz[:, 0] - crop.x0
     ys = image_xyz[:, 1] - crop.y0
     bw, bh = float(np.nanmax(xs) - np.nanmin(xs)), float(np.nanmax(ys) - np.nanmin(ys))
-    mx, my = MASK_MARGIN * bw + 10, MASK_MARGIN * bh + 10
-    x0 = int(np.clip(np.floor(np.nanmin(xs) - mx), 0, w - 1))
-    x1 = int(np.clip(np.ceil(np.nanmax(xs) + mx), x0 + 1, w))
-    y0 = int(np.clip(np.floor(np.nanmin(ys) - my), 0, h - 1))
-    y1 = int(np.clip(np.ceil(np.nanmax(ys) + my), y0 + 1, h))
+    mx, my = MASK_SEARCH * bw + 20, MASK_SEARCH * bh + 20
+    wx0 = int(np.clip(np.floor(np.nanmin(xs) - mx), 0, w - 1))
+    wx1 = int(np.clip(np.ceil(np.nanmax(xs) + mx), wx0 + 1, w))
+    wy0 = int(np.clip(np.floor(np.nanmin(ys) - my), 0, h - 1))
+    wy1 = int(np.clip(np.ceil(np.nanmax(ys) + my), wy0 + 1, h))
+    step = 4
+    coarse = mask[wy0:wy1:step, wx0:wx1:step] > 0.1
+    rows, cols = np.flatnonzero(coarse.any(axis=1)), np.flatnonzero(coarse.any(axis=0))
+    if rows.size and cols.size:
+        pad = step + 6
+        x0 = max(wx0 + int(cols[0]) * step - pad, 0)
+        x1 = min(wx0 + int(cols[-1]) * step + pad + 1, w)
+        y0 = max(wy0 + int(rows[0]) * step - pad, 0)
+        y1 = min(wy0 + int(rows[-1]) * step + pad + 1, h)
+    else:
+        x0, x1, y0, y1 = wx0, wx1, wy0, wy1
     part = np.clip(mask[y0:y1, x0:x1] * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return MaskCrop(x0 + crop.x0, y0 + crop.y0, part)
 

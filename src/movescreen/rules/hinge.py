@@ -21,11 +21,12 @@ def _mean_sides(ctx: RuleContext, stem: str) -> np.ndarray:
 
 
 def judge_lumbar_rounding(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measurement | NotAssessed:
-    """Back-outline bend (relative to upright) over the bottom of the rep.
+    """Back-outline bend over the bottom of the rep (absolute; convex = rounded positive).
 
     The value is the confidence-filtered median over the bottom zone (depth within 15 % of the
     deepest), so a single noisy frame cannot make a finding; the worst frame is the zone's
-    largest bend.
+    largest bend. Absolute, not relative to standing: standing outlines are concave by anatomy
+    and the relative value did not separate rounded from neutral hinges (docs/lumbar.md).
     """
     if LUMBAR not in ctx.table:
         return not_assessed("lumbar_rounding", rep, "No back-outline measure (segmentation masks were off or missing).")
@@ -43,7 +44,7 @@ def judge_lumbar_rounding(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measur
     worst = int(zone[k]) if k is not None else int(zone[0])
     hip = _mean_sides(ctx, f"hip_flexion_{ctx.space}_deg")[worst]
     trunk = ctx.col(f"trunk_inclination_{ctx.space}_deg")[worst]
-    base = ctx.col("lumbar_baseline_deg")[worst]
+    rel = ctx.col("lumbar_flexion_rel_standing_deg")[zone]
     conf_v = float(np.median(conf[use])) * VIEW_SUITABILITY.get(rep.view, 0.5)
     return Measurement(
         value=value,
@@ -56,8 +57,7 @@ def judge_lumbar_rounding(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measur
             "column": LUMBAR,
             "hip_flexion_deg": hip,
             "trunk_inclination_deg": trunk,
-            "baseline_bend_deg": base if finite(base) else None,
-            "relative_to": "upright baseline" if finite(base) else "absolute (no upright frame)",
+            "relative_to_standing_deg": float(np.nanmedian(rel[use])) if np.isfinite(rel[use]).any() else None,
             "frames_used": int(use.sum()),
         },
     )
@@ -91,25 +91,22 @@ def judge_squatting_the_hinge(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Me
 
 
 def judge_lockout_hyperextension(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measurement | NotAssessed:
-    """Backward lean past upright, or back-outline arching, at the lockout."""
+    """Backward lean of the trunk past upright at the lockout (median over +-0.15 s).
+
+    The back-outline bend is reported as evidence but not graded: standing outlines are
+    concave by anatomy (-5 to -35 deg on the dev clips), so an arch cannot be told from normal
+    lordosis with it; leaning back past vertical is what the camera can see.
+    """
     rows = ctx.lockout_rows(rep)
     trunk = ctx.col(f"trunk_inclination_{ctx.space}_deg")[rows]
-    bend = ctx.col("lumbar_bend_abs_deg")[rows]
-    base = ctx.col("lumbar_baseline_deg")[rows]
-    conf = ctx.col("lumbar_confidence")[rows]
     lean_back = -trunk  # trunk inclination is positive forward
-    with np.errstate(invalid="ignore"):
-        arch = np.where(conf >= cfg.min_confidence, -bend, np.nan)
-    if not (np.isfinite(lean_back).any() or np.isfinite(arch).any()):
+    if not np.isfinite(lean_back).any():
         return not_assessed("lockout_hyperextension", rep, "The trunk was not visible at lockout in this rep.")
-    lean_v = float(np.nanmedian(lean_back)) if np.isfinite(lean_back).any() else np.nan
-    arch_v = float(np.nanmedian(arch)) if np.isfinite(arch).any() else np.nan
-    candidates = [v for v in (lean_v, arch_v) if finite(v)]
-    value = max(candidates)
-    which = "backward lean" if value == lean_v else "back-outline arch"
-    k = nan_argmax(lean_back if which == "backward lean" else arch)
+    value = float(np.nanmedian(lean_back))
+    k = nan_argmax(lean_back)
     worst = rows.start + (k or 0)
     vis = ctx.visibility(("left_shoulder", "right_shoulder", "left_hip", "right_hip"), rows)
+    bend = ctx.col(LUMBAR)[rows]
     return Measurement(
         value=value,
         worst_row=worst,
@@ -118,11 +115,9 @@ def judge_lockout_hyperextension(ctx: RuleContext, rep: Rep, cfg: RuleConfig) ->
         side="none",
         confidence=float(np.clip(vis * VIEW_SUITABILITY.get(rep.view, 0.5), 0, 1)),
         evidence={
-            "column": f"trunk_inclination_{ctx.space}_deg" if which == "backward lean" else "lumbar_bend_abs_deg",
-            "measure": which,
-            "backward_lean_deg": lean_v,
-            "back_outline_arch_deg": arch_v,
-            "standing_bend_deg": float(np.nanmedian(base)) if np.isfinite(base).any() else None,
+            "column": f"trunk_inclination_{ctx.space}_deg",
+            "measure": "backward lean past upright",
+            "back_outline_bend_deg": float(np.nanmedian(bend)) if np.isfinite(bend).any() else None,
         },
     )
 
@@ -135,7 +130,7 @@ RULES = (
         measures="bend of the back outline at the bottom, relative to standing (rounded positive)",
         client="Hinge at your hips; your low back is rounding.",
         clinician=(
-            "Rep {rep}: the back outline flexed {value:.0f} deg beyond standing at the bottom "
+            "Rep {rep}: the back outline was bent (rounded) {value:.0f} deg at the bottom "
             "(threshold {threshold:.0f} deg) with {hip_flexion_deg:.0f} deg of hip flexion: the lumbar "
             "spine (meant to stay stable) supplied motion the hips (meant to be mobile) did not."
         ),
@@ -158,10 +153,10 @@ RULES = (
         id="lockout_hyperextension",
         joint="lumbar_spine",
         instead_of="hip",
-        measures="backward lean or back arching at lockout",
+        measures="backward lean of the trunk past upright at lockout",
         client="Finish tall by squeezing your glutes; don't lean back at the top.",
         clinician=(
-            "Rep {rep}: at lockout the {measure} reached {value:.0f} deg (threshold {threshold:.0f} deg): "
+            "Rep {rep}: at lockout the trunk leaned back {value:.0f} deg past upright (threshold {threshold:.0f} deg): "
             "the lumbar spine extended to finish the lift instead of the hips completing extension."
         ),
         judge=judge_lockout_hyperextension,

@@ -14,42 +14,57 @@ _KNEE_MARKS = ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
 
 
 def judge_knee_valgus(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> list[Measurement] | NotAssessed:
-    """FPPA at shallow knee bend on the way down (world landmarks), one measurement per side.
+    """FPPA (world landmarks, valgus positive) on the way down while the knee bend is shallow.
 
-    Image-plane FPPA is not used for the value: with the body turned even 20-30 deg it mixes in
-    knee flexion (it read 25-35 deg with opposite signs on a normal squat). The knee/ankle width
-    ratio at the bottom is the companion measure (rule section ``knee_valgus_width``).
+    Only frames of the descent whose knee flexion lies between ``fppa_knee_flexion_min_deg`` and
+    ``fppa_knee_flexion_max_deg`` count: with a nearly straight knee the FPPA is undefined noise,
+    and at a deep bottom it mostly shows knee flexion seen head-on. The value is the 80th
+    percentile over those frames (one bad frame cannot make a finding). Image-plane FPPA is
+    reported as evidence only: with the body turned even 20-30 deg it mixes in knee flexion.
     """
-    out = []
-    window = ctx.window(rep.bottom_frame, max(0.2, rep.descent_s))
+    lo_deg = cfg.params.get("fppa_knee_flexion_min_deg", 20.0)
+    hi_deg = cfg.params.get("fppa_knee_flexion_max_deg", 60.0)
+    descent = ctx.rows(rep)
+    bottom = ctx.row_of(rep.bottom_frame)
+    if rep.order == "top_first":
+        descent = slice(descent.start, bottom + 1)
+    else:  # a floor deadlift goes down at the end of the rep
+        descent = slice(ctx.row_of(rep.turn_frame), descent.stop)
     vis = ctx.visibility(_KNEE_MARKS, ctx.rows(rep))
+    out = []
     for side in ("left", "right"):
-        v = rep.metrics.get(f"{side}_knee_fppa_shallow_world_deg", np.nan)
-        if not finite(v):
+        fppa = ctx.col(f"{side}_knee_fppa_world_deg")[descent]
+        flex = ctx.col(f"{side}_knee_flexion_world_deg")[descent]
+        with np.errstate(invalid="ignore"):
+            shallow = np.isfinite(fppa) & (flex >= lo_deg) & (flex <= hi_deg)
+        if not shallow.any():
             continue
-        row = ctx.row_of(rep.bottom_frame)
-        # the shallow-bend frame: the frame of the rep's descent where the FPPA column is largest
-        f = ctx.col(f"{side}_knee_fppa_world_deg")[ctx.rows(rep)]
-        if np.isfinite(f).any():
-            row = ctx.rows(rep).start + int(np.nanargmax(np.where(np.isfinite(f), f, -np.inf)))
+        vals = fppa[shallow]
+        value = float(np.percentile(vals, 80))
+        k = int(np.flatnonzero(shallow)[int(np.argmax(np.where(shallow, fppa, -np.inf)[shallow]))])
         out.append(
             Measurement(
-                value=float(v),
-                worst_row=row,
-                first_row=ctx.rows(rep).start,
-                last_row=ctx.rows(rep).stop - 1,
+                value=value,
+                worst_row=descent.start + k,
+                first_row=descent.start + int(np.flatnonzero(shallow)[0]),
+                last_row=descent.start + int(np.flatnonzero(shallow)[-1]),
                 side=side,  # type: ignore[arg-type]
                 confidence=float(np.clip(vis * VIEW_SUITABILITY.get(rep.view, 0.5), 0, 1)),
                 evidence={
                     "column": f"{side}_knee_fppa_world_deg",
                     "measure": "frontal plane projection angle at shallow knee bend",
+                    "frames_used": int(shallow.sum()),
+                    "knee_flexion_window_deg": [lo_deg, hi_deg],
                     "fppa_image_deg": rep.metrics.get(f"{side}_knee_fppa_shallow_image_deg"),
-                    "window_rows": [window.start, window.stop - 1],
                 },
             )
         )
     if not out:
-        return not_assessed("knee_valgus", rep, "The knee angle at shallow bend could not be measured in this rep.")
+        return not_assessed(
+            "knee_valgus", rep,
+            f"No frame of the descent had the knee bent between {lo_deg:.0f} and {hi_deg:.0f} deg with both knees seen, "
+            "so the knee's frontal angle could not be judged.",
+        )
     return out
 
 

@@ -34,14 +34,21 @@ def judge_insufficient_depth(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Mea
 
 
 def judge_heel_lift(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> list[Measurement] | NotAssessed:
-    """Heel rise above standing, held for ``min_duration_s`` (image in side views)."""
-    sp = "image" if rep.view == "side" else ctx.space
+    """Heel rise above the flat foot, held for ``min_duration_s`` (image, side view).
+
+    Only frames where both foot points lie on the person's segmentation mask count: a plate in
+    front of the feet hides them, and BlazePose then guesses foot points with high visibility.
+    """
+    sp = "image"
     hold_s = cfg.params.get("min_duration_s", 0.15)
     sl = ctx.rows(rep)
     t = ctx.col("time_s")[sl]
     out = []
     for side in ("left", "right"):
         h = ctx.col(f"{side}_heel_lift_{sp}_ratio")[sl]
+        on_mask = ctx.col(f"{side}_foot_in_mask")[sl]
+        if np.isfinite(on_mask).any():
+            h = np.where(on_mask == 1.0, h, np.nan)
         if not np.isfinite(h).any():
             continue
         # the largest rise that is held: the max over frames of the min over a hold window
@@ -63,7 +70,7 @@ def judge_heel_lift(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> list[Measure
                       "peak_unheld": float(np.nanmax(h))},
         ))
     if not out:
-        return not_assessed("heel_lift", rep, "The heels were not visible long enough in this rep.")
+        return not_assessed("heel_lift", rep, "The feet were hidden (e.g. behind the plates) or unclear for the whole rep.")
     return out
 
 
@@ -111,6 +118,14 @@ def judge_asymmetry_shift(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measur
     """Side-to-side shift of the pelvis at the bottom against the rep's start, % of hip width."""
     zone = ctx.bottom_zone(rep)
     sl = ctx.rows(rep)
+    max_yaw = cfg.params.get("max_yaw_deg", 15.0)
+    yaw = float(np.nanmedian(ctx.col("yaw_deg")[sl])) if np.isfinite(ctx.col("yaw_deg")[sl]).any() else np.nan
+    if not finite(yaw) or yaw > max_yaw:
+        return not_assessed(
+            "asymmetry", rep,
+            f"The body was turned {yaw:.0f} deg from the camera (more than {max_yaw:.0f}); when the hips move back "
+            "in a squat that looks like a sideways shift, so the shift was not judged.",
+        )
     shift = ctx.col("lateral_shift_image_ratio")
     start = shift[sl][:3]
     if not (np.isfinite(start).any() and np.isfinite(shift[zone]).any()):
@@ -120,7 +135,7 @@ def judge_asymmetry_shift(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measur
     return Measurement(
         value=100 * abs(delta), worst_row=ctx.row_of(rep.bottom_frame), first_row=int(zone.min()),
         last_row=int(zone.max()), side="both", confidence=_conf(ctx, rep, marks, sl),
-        evidence={"column": "lateral_shift_image_ratio", "measure": "hip shift",
+        evidence={"column": "lateral_shift_image_ratio", "measure": "hip shift", "yaw_deg": yaw,
                   "direction": "towards their left" if delta > 0 else "towards their right"},
     )
 
