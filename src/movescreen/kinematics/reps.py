@@ -81,6 +81,7 @@ def detect_reps(
     partial_fraction: float = 0.6,
     order: Literal["auto", "top_first", "bottom_first"] = "auto",
     median_s: float = 0.2,
+    bridge_s: float = 2.0,
 ) -> tuple[list[RepSegment], dict[str, object]]:
     """Find the reps in a depth signal.
 
@@ -103,6 +104,12 @@ def detect_reps(
     median_s : float
         A running median of this length (odd number of frames, at least 3 when > 0) removes
         single-frame spikes before the search; each finite run is filtered on its own.
+    bridge_s : float
+        A gap of missing frames up to this long, with the signal near standing on both sides
+        (within 30 % of the range), is bridged by a straight line for the search: the person was
+        lost at the top (e.g. the head left the picture at a deadlift lockout), which is a pause
+        between phases, not the end of a rep. Longer gaps, or gaps that start or end deep in a
+        rep, split the signal.
 
     Returns
     -------
@@ -126,6 +133,9 @@ def detect_reps(
     info.update(standing_level=float(top), bottom_level=float(bot))
     if amp < min_amplitude:
         return [], info
+    d, bridged = _bridge_top_gaps(d, fps, top + 0.3 * amp, bridge_s)
+    fin = np.isfinite(d)
+    info["bridged_gaps"] = bridged
     # starts at the bottom when it gets deep before it first gets back to standing
     vals = d[fin]
     deep = np.flatnonzero(vals >= top + 0.6 * amp)
@@ -175,6 +185,21 @@ def detect_reps(
             out.append(r)
         reps = out
     return reps, info
+
+
+def _bridge_top_gaps(d: np.ndarray, fps: float, near_top: float, max_s: float) -> tuple[np.ndarray, int]:
+    """Fill interior NaN gaps no longer than ``max_s`` whose both edges are at or above standing
+    (signal <= ``near_top``) with a straight line; return the new signal and how many."""
+    out = d.copy()
+    n, count = len(d), 0
+    for s, e in _runs(~np.isfinite(d)):
+        if s == 0 or e >= n or (e - s) / fps > max_s:
+            continue
+        a, b = d[s - 1], d[e]
+        if a <= near_top and b <= near_top:
+            out[s:e] = np.linspace(a, b, e - s + 2)[1:-1]
+            count += 1
+    return out, count
 
 
 def _merge_bounces(sig: np.ndarray, peaks: np.ndarray, rest: float) -> np.ndarray:
