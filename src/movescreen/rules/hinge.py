@@ -20,17 +20,32 @@ def _mean_sides(ctx: RuleContext, stem: str) -> np.ndarray:
         return np.where(np.isnan(left), right, np.where(np.isnan(right), left, 0.5 * (left + right)))
 
 
-def judge_lumbar_rounding(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measurement | NotAssessed:
-    """Back-outline bend over the bottom of the rep (absolute; convex = rounded positive).
+def _most_inclined(ctx: RuleContext, rep: Rep, within_deg: float = 5.0) -> np.ndarray:
+    """Rows of the rep where the trunk is within ``within_deg`` of its largest inclination."""
+    sl = ctx.rows(rep)
+    trunk = ctx.col(f"trunk_inclination_{ctx.space}_deg")[sl]
+    if not np.isfinite(trunk).any():
+        return ctx.bottom_zone(rep)
+    k = int(np.nanargmax(trunk))
+    with np.errstate(invalid="ignore"):
+        rows = set((np.flatnonzero(trunk >= trunk[k] - within_deg) + sl.start).tolist())
+    around = ctx.window(ctx.frame_of(sl.start + k), 0.1)
+    rows |= set(range(around.start, around.stop))
+    return np.array(sorted(r for r in rows if sl.start <= r < sl.stop), dtype=np.intp)
 
-    The value is the confidence-filtered median over the bottom zone (depth within 15 % of the
-    deepest), so a single noisy frame cannot make a finding; the worst frame is the zone's
-    largest bend. Absolute, not relative to standing: standing outlines are concave by anatomy
+
+def judge_lumbar_rounding(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measurement | NotAssessed:
+    """Back-outline bend where the trunk is most inclined in the rep (absolute; rounded positive).
+
+    The value is the confidence-filtered median over the frames whose trunk inclination is within
+    5 deg of the rep's largest (at least +-0.1 s around it): the bottom of the hinge, where the
+    back carries the most load. A single noisy frame cannot make a finding; the worst frame is the
+    zone's largest bend. Absolute, not relative to standing: standing outlines are concave by anatomy
     and the relative value did not separate rounded from neutral hinges (docs/lumbar.md).
     """
     if LUMBAR not in ctx.table:
         return not_assessed("lumbar_rounding", rep, "No back-outline measure (segmentation masks were off or missing).")
-    zone = ctx.bottom_zone(rep)
+    zone = _most_inclined(ctx, rep)
     bend = ctx.col(LUMBAR)[zone]
     conf = ctx.col("lumbar_confidence")[zone]
     use = np.isfinite(bend) & (conf >= cfg.min_confidence)
