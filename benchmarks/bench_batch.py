@@ -48,11 +48,15 @@ from typing import Any
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_VIDEOS = next(
-    (p for p in (Path("/work/shared/data/videos"), REPO.parent / "shared" / "data" / "videos") if p.is_dir()),
+    (
+        p
+        for p in (Path("/work/shared/data/videos"), REPO.parent / "shared" / "data" / "videos")
+        if p.is_dir()
+    ),
     REPO.parent / "shared" / "data" / "videos",
 )
 THROUGHPUT_CLIPS = (
@@ -151,7 +155,9 @@ def bench_throughput(
         "videos": [v.name for v in videos],
         "runs": {str(n): runs[n] for n in workers},
         "best_throughput": {str(n): best[n]["throughput"] for n in workers},
-        "median_throughput": {str(n): statistics.median(x["throughput"] for x in runs[n]) for n in workers},
+        "median_throughput": {
+            str(n): statistics.median(x["throughput"] for x in runs[n]) for n in workers
+        },
         "speedup_vs_first": {str(n): best[n]["throughput"] / base for n in workers},
     }
 
@@ -211,7 +217,9 @@ def compare_clip(path: Path, analysis_fps: float, tmp: Path) -> dict[str, Any]:
     for pattern in ANGLE_COLUMNS:
         col = pattern.format(s=space)
         if col in ka.table and col in kb.table:
-            angles[col] = _stats(np.abs(np.asarray(ka.table[col])[rows_a] - np.asarray(kb.table[col])))
+            angles[col] = _stats(
+                np.abs(np.asarray(ka.table[col])[rows_a] - np.asarray(kb.table[col]))
+            )
     res["angles_deg"] = angles
     reps_a = [r for r in ka.reps if not r.partial]
     reps_b = [r for r in kb.reps if not r.partial]
@@ -272,15 +280,21 @@ def bench_fps_agreement(videos: list[Path], analysis_fps: float) -> dict[str, An
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("throughput")
     t.add_argument("videos", nargs="*", type=Path)
     t.add_argument("--workers", nargs="+", type=int, default=[1, 2])
     t.add_argument("--repeat", type=int, default=2)
     t.add_argument("--json", type=Path)
-    t.add_argument("--max-load", type=float, default=None,
-                   help="before each run wait (up to 10 min) until the 1-min load average is below this")
+    t.add_argument(
+        "--max-load",
+        type=float,
+        default=None,
+        help="before each run wait (up to 10 min) until the 1-min load average is below this",
+    )
     f = sub.add_parser("fps-agreement")
     f.add_argument("videos", nargs="*", type=Path)
     f.add_argument("--analysis-fps", type=float, default=15.0)

@@ -24,6 +24,7 @@ import csv
 import html
 import io
 import json
+import math
 import multiprocessing
 import os
 import signal
@@ -64,6 +65,7 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+DEFAULT_OPTIONS = AnalyzeOptions()
 RESERVED_NAMES = frozenset({"summary.csv", "index.html"})
 BASE_COLUMNS = ("video", "status", "error", "movement", "view", "reps")
 TAIL_COLUMNS = ("duration_s", "processing_s", "output")
@@ -109,7 +111,9 @@ class BatchResult:
 # --------------------------------------------------------------------------- planning
 
 
-def find_videos(folder: Path, *, recursive: bool = False, exclude: Path | None = None) -> list[Path]:
+def find_videos(
+    folder: Path, *, recursive: bool = False, exclude: Path | None = None
+) -> list[Path]:
     """Video files in ``folder`` (by extension), sorted; hidden files and ``exclude`` left out.
 
     A file with a video extension is listed even when it is not really a video: the batch then
@@ -163,7 +167,7 @@ def plan_jobs(
     out_dir: Path,
     *,
     recursive: bool = False,
-    options: AnalyzeOptions = AnalyzeOptions(),
+    options: AnalyzeOptions = DEFAULT_OPTIONS,
     config: Mapping[str, Any] | None = None,
     model_sha256: str | None = None,
     analysis_fps: float | None = None,
@@ -236,7 +240,8 @@ def summary_table(
         f: Mapping[str, int] = row.get("findings", {})
         analysed = row["status"] == "ok"
         per_sev = [
-            sum(n for k, n in f.items() if k.endswith(":" + s)) if analysed else "" for s in SEVERITY_ORDER
+            sum(n for k, n in f.items() if k.endswith(":" + s)) if analysed else ""
+            for s in SEVERITY_ORDER
         ]
         per_rule = [f.get(k, 0) if analysed else "" for k in rule_cols]
         job = jobs_by_rel.get(row["video"])
@@ -292,7 +297,11 @@ tr.skipped td{background:#f6f6f6;color:#666}td.num{text-align:right}
 
 
 def render_index_html(
-    header: Sequence[str], table: Sequence[Sequence[Any]], out_dir: Path, *, title: str = "movescreen batch"
+    header: Sequence[str],
+    table: Sequence[Sequence[Any]],
+    out_dir: Path,
+    *,
+    title: str = "movescreen batch",
 ) -> str:
     """A self-contained HTML page with the summary as a sortable table (pure apart from
     checking which report files exist). Every name and message is escaped."""
@@ -313,7 +322,11 @@ def render_index_html(
         + esc(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no videos")
         + '. Click a column heading to sort. The full table is in <a href="summary.csv">summary.csv</a>.</p>'
     )
-    out.append("<table><thead><tr>" + "".join(f"<th>{esc(c)}</th>" for c in shown) + "<th>report</th></tr></thead><tbody>")
+    out.append(
+        "<table><thead><tr>"
+        + "".join(f"<th>{esc(c)}</th>" for c in shown)
+        + "<th>report</th></tr></thead><tbody>"
+    )
     for cells in table:
         status = str(cells[col["status"]])
         tds = []
@@ -353,7 +366,9 @@ class _Progress:
         if enabled and getattr(self.stream, "isatty", lambda: False)():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="video", file=self.stream, desc="batch", dynamic_ncols=True)
+            self.bar = tqdm(
+                total=total, unit="video", file=self.stream, desc="batch", dynamic_ncols=True
+            )
 
     def update(self, row: Mapping[str, Any]) -> None:
         self.done += 1
@@ -410,6 +425,19 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
             pass
 
 
+def _top_up(
+    pool: ProcessPoolExecutor,
+    futures: dict[Future[dict[str, Any]], BatchJob],
+    queue: list[BatchJob],
+    limit: int,
+) -> None:
+    """Submit queued jobs until ``limit`` are in flight. About two per worker: little to cancel
+    on Ctrl-C, and a broken pool takes few innocent jobs with it."""
+    while queue and len(futures) < limit:
+        job = queue.pop(0)
+        futures[pool.submit(run_one, job)] = job
+
+
 def _run_local(
     jobs: Sequence[BatchJob],
     workers: int,
@@ -432,15 +460,8 @@ def _run_local(
         futures: dict[Future[dict[str, Any]], BatchJob] = {}
         queue, pending = pending, []
 
-        def top_up() -> None:
-            # about two jobs per worker in flight: little to cancel on Ctrl-C, and a broken pool
-            # takes few innocent jobs with it
-            while queue and not stopping and len(futures) < 2 * workers:
-                j = queue.pop(0)
-                futures[pool.submit(run_one, j)] = j
-
         try:
-            top_up()
+            _top_up(pool, futures, queue, 2 * workers)
             while futures:
                 try:
                     done, _ = wait(futures, return_when=FIRST_COMPLETED)
@@ -474,20 +495,27 @@ def _run_local(
                     for job in crashed:
                         crashes[job.rel] = crashes.get(job.rel, 0) + 1
                         if crashes[job.rel] >= 2:
-                            on_row({**make_row(job.rel, "failed", error=WORKER_CRASHED), "reused": False})
+                            on_row(
+                                {
+                                    **make_row(job.rel, "failed", error=WORKER_CRASHED),
+                                    "reused": False,
+                                }
+                            )
                         else:
                             pending.append(job)
                     pending.extend(queue)
                     queue.clear()
                     break
-                top_up()
+                _top_up(pool, futures, queue, 2 * workers)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     if stopping:
         raise KeyboardInterrupt
 
 
-def _run_dask(jobs: Sequence[BatchJob], address: str, on_row: Callable[[dict[str, Any]], None]) -> None:
+def _run_dask(
+    jobs: Sequence[BatchJob], address: str, on_row: Callable[[dict[str, Any]], None]
+) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError as e:
@@ -497,7 +525,9 @@ def _run_dask(jobs: Sequence[BatchJob], address: str, on_row: Callable[[dict[str
     try:
         client = Client(address, timeout="10s")
     except (OSError, TimeoutError) as e:
-        raise InputError(f"No Dask scheduler answered at {address} ({e}); check the address.") from e
+        raise InputError(
+            f"No Dask scheduler answered at {address} ({e}); check the address."
+        ) from e
     try:
         futures = {
             client.submit(run_one, job, key=f"movescreen-batch-{i}-{job.rel}", pure=False): job
@@ -547,7 +577,7 @@ def run_batch(
     *,
     workers: int | None = None,
     recursive: bool = False,
-    options: AnalyzeOptions = AnalyzeOptions(),
+    options: AnalyzeOptions = DEFAULT_OPTIONS,
     config: Mapping[str, Any] | None = None,
     force: bool = False,
     dask_address: str | None = None,
@@ -600,8 +630,10 @@ def run_batch(
     src = Path(folder)
     if not src.is_dir():
         raise InputError(f"No folder at {src}; give the folder that holds the videos.")
-    if analysis_fps is not None and not analysis_fps > 0:
-        raise InputError(f"--analysis-fps must be a positive number of frames per second, got {analysis_fps}.")
+    if analysis_fps is not None and not (analysis_fps > 0 and math.isfinite(analysis_fps)):
+        raise InputError(
+            f"--analysis-fps must be a positive number of frames per second, got {analysis_fps}."
+        )
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}.")
     out = Path(out_dir)

@@ -16,6 +16,7 @@ marker's key matches and ``report.json`` still has that checksum; anything else 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -149,7 +150,7 @@ _install_lock = threading.Lock()
 
 
 def _install_subsampling_hook() -> None:
-    import movescreen.sources as sources
+    from movescreen import sources
 
     with _install_lock:
         if getattr(sources.open_source, "_movescreen_batch_hook", False):
@@ -166,7 +167,7 @@ def _install_subsampling_hook() -> None:
             return wrapped
 
         open_source._movescreen_batch_hook = True  # type: ignore[attr-defined]
-        sources.open_source = open_source  # type: ignore[assignment]
+        sources.open_source = open_source
 
 
 # --------------------------------------------------------------------------- jobs and keys
@@ -179,7 +180,7 @@ class BatchJob:
     input_path: str
     out_dir: str
     rel: str  # the video's path relative to the batch folder, POSIX separators
-    options: AnalyzeOptions = AnalyzeOptions()
+    options: AnalyzeOptions = field(default_factory=AnalyzeOptions)
     config: Mapping[str, Any] = field(default_factory=dict)
     model_sha256: str | None = None
     analysis_fps: float | None = None
@@ -190,12 +191,27 @@ def _canonical(o: Any) -> str:
     return json.dumps(o, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def _plain(o: Any) -> Any:
+    """JSON-able form of options for the key: dataclasses field by field (every field, so a new
+    option can never be missed), mappings, sequences; anything else by ``as_dict()`` or ``str``."""
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return {f.name: _plain(getattr(o, f.name)) for f in dataclasses.fields(o)}
+    if isinstance(o, Mapping):
+        return {str(k): _plain(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_plain(v) for v in o]
+    if o is None or isinstance(o, (bool, int, float, str)):
+        return o
+    as_dict = getattr(o, "as_dict", None)
+    return _plain(as_dict()) if callable(as_dict) else str(o)
+
+
 def compute_job_key(job: BatchJob, input_sha256: str) -> str:
     """The resume key: same key means a rerun would produce the same outputs."""
     material = {
         "input_sha256": input_sha256,
-        "options": job.options.as_dict(),
-        "model": job.options.model,
+        # every field, not only as_dict(): a new option must never be missed by the key
+        "options": _plain(job.options),
         "model_sha256": job.model_sha256,
         "config": dict(job.config),
         "analysis_fps": job.analysis_fps,
@@ -220,7 +236,11 @@ def read_done_marker(out_dir: Path, key: str) -> dict[str, Any] | None:
         data = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("row"), dict):
+    if (
+        not isinstance(data, dict)
+        or data.get("key") != key
+        or not isinstance(data.get("row"), dict)
+    ):
         return None
     report = out_dir / "report.json"
     try:
@@ -257,8 +277,9 @@ def _name_of(v: Any) -> str:
 
 
 def _count_reps(v: Any) -> int | str:
+    """Full reps: the entries of ``report["reps"]`` not marked ``partial``."""
     if isinstance(v, list):
-        return len(v)
+        return sum(not (isinstance(r, dict) and r.get("partial")) for r in v)
     if isinstance(v, int):
         return v
     return ""
@@ -350,7 +371,9 @@ def run_one(job: BatchJob) -> dict[str, Any]:
     try:
         sha = _file_sha256(src)
     except OSError as e:
-        row = make_row(job.rel, "failed", error=f"{src.name} could not be read ({e.strerror or e}).")
+        row = make_row(
+            job.rel, "failed", error=f"{src.name} could not be read ({e.strerror or e})."
+        )
         return {**row, "processing_s": round(time.perf_counter() - t0, 2), "reused": False}
     key = compute_job_key(job, sha)
     if not job.force:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -66,6 +67,8 @@ def output_snapshot(out: Path) -> dict[str, object]:
             r = json.loads(p.read_text())
             r["provenance"].pop("created_utc", None)
             snap[rel] = r
+        elif p.suffix == ".html":
+            snap[rel] = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<time>", p.read_text())
         elif p.name == DONE_MARKER:
             m = json.loads(p.read_text())
             m["row"].pop("processing_s")
@@ -82,7 +85,9 @@ def test_bad_files_are_failed_rows_and_good_ones_succeed(clean_run):
     for name in GOOD:
         assert rows[name]["status"] == "ok", rows[name]
         assert float(rows[name]["duration_s"]) == pytest.approx(13.0, abs=0.3)
-        assert (out / name[:-4] / "report.json").is_file() and (out / name[:-4] / "landmarks.csv").is_file()
+        assert (out / name[:-4] / "report.json").is_file() and (
+            out / name[:-4] / "landmarks.csv"
+        ).is_file()
     for name, reason in BAD.items():
         assert rows[name]["status"] == "failed", rows[name]
         assert reason in rows[name]["error"], rows[name]
@@ -103,7 +108,11 @@ def test_two_workers_give_the_same_results_as_one(folder, clean_run, tmp_path):
 
 
 def _start_batch(folder: Path, out: Path, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "MOVESCREEN_BATCH_ARGS": '{"progress": false}'}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO / "src"),
+        "MOVESCREEN_BATCH_ARGS": '{"progress": false}',
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "movescreen.batch", str(folder), str(out), str(workers)],
         env=env,
@@ -116,7 +125,9 @@ def _wait_for(path: Path, proc: subprocess.Popen, timeout_s: float = 120.0) -> N
     t0 = time.monotonic()
     while not path.exists():
         if proc.poll() is not None:
-            pytest.fail(f"the batch ended before {path.name} appeared: {proc.stderr.read().decode()[-2000:]}")
+            pytest.fail(
+                f"the batch ended before {path.name} appeared: {proc.stderr.read().decode()[-2000:]}"
+            )
         if time.monotonic() - t0 > timeout_s:
             proc.kill()
             pytest.fail(f"{path} did not appear within {timeout_s} s")
@@ -136,17 +147,25 @@ def test_killed_batch_resumes_to_the_same_outputs(folder, clean_run, tmp_path):
     assert not any(r["status"] == "ok" and r["video"] != "a.mp4" for r in killed)
     # ...and nothing that was not finished looks finished
     for sub in ("b", "nobody"):
-        assert not (tmp_path / sub / "report.json").exists() or (tmp_path / sub / DONE_MARKER).exists()
+        assert (
+            not (tmp_path / sub / "report.json").exists() or (tmp_path / sub / DONE_MARKER).exists()
+        )
 
     again = run_batch(folder, tmp_path, workers=1, progress=False)
     assert read_summary(tmp_path) == read_summary(out1)
     assert output_snapshot(tmp_path) == output_snapshot(out1)
     assert again.exit_code == 1
     # a third run reuses everything finished and keeps those rows exactly, processing time too
-    finished = {r["video"]: r for r in read_summary(tmp_path, drop=()) if r["video"] in (*GOOD, "nobody.mp4")}
+    finished = {
+        r["video"]: r
+        for r in read_summary(tmp_path, drop=())
+        if r["video"] in (*GOOD, "nobody.mp4")
+    }
     third = run_batch(folder, tmp_path, workers=1, progress=False)
     assert third.reused == 3  # a, b and nobody; the cheap input errors are simply retried
-    assert {r["video"]: r for r in read_summary(tmp_path, drop=()) if r["video"] in finished} == finished
+    assert {
+        r["video"]: r for r in read_summary(tmp_path, drop=()) if r["video"] in finished
+    } == finished
 
 
 def test_ctrl_c_finishes_running_video_and_records_the_rest(folder, tmp_path):

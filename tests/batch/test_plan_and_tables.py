@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import movescreen.pipeline as pipeline
+from movescreen import pipeline
 from movescreen.batch import (
     NOT_REACHED,
     find_videos,
@@ -39,9 +39,20 @@ def touch(p: Path, data: bytes = b"x") -> Path:
 
 
 def test_find_videos_by_extension_hidden_recursive_and_excluded(tmp_path):
-    for name in ["b.MP4", "a.mov", "notes.txt", ".hidden.mp4", "sub/c.mp4", ".git/d.mp4", "out/e.mp4"]:
+    for name in [
+        "b.MP4",
+        "a.mov",
+        "notes.txt",
+        ".hidden.mp4",
+        "sub/c.mp4",
+        ".git/d.mp4",
+        "out/e.mp4",
+    ]:
         touch(tmp_path / name)
-    rel = lambda ps: [p.relative_to(tmp_path).as_posix() for p in ps]  # noqa: E731
+
+    def rel(ps):
+        return [p.relative_to(tmp_path).as_posix() for p in ps]
+
     assert rel(find_videos(tmp_path)) == ["a.mov", "b.MP4"]
     assert rel(find_videos(tmp_path, recursive=True, exclude=tmp_path / "out")) == [
         "a.mov",
@@ -59,13 +70,15 @@ def test_output_names_mirror_the_tree_and_never_clash():
         "sub/a.mp4": "sub/a",
         "x": "x",
     }
-    assert len(set(n.lower() for n in names.values())) == len(names)
+    assert len({n.lower() for n in names.values()}) == len(names)
 
 
 def test_plan_jobs_puts_outputs_under_relative_paths(tmp_path):
     touch(tmp_path / "in" / "sub" / "v.mp4")
     jobs = plan_jobs(tmp_path / "in", tmp_path / "out", recursive=True, analysis_fps=15.0)
-    assert [(j.rel, Path(j.out_dir)) for j in jobs] == [("sub/v.mp4", (tmp_path / "out" / "sub" / "v").resolve())]
+    assert [(j.rel, Path(j.out_dir)) for j in jobs] == [
+        ("sub/v.mp4", (tmp_path / "out" / "sub" / "v").resolve())
+    ]
     assert jobs[0].analysis_fps == 15.0
 
 
@@ -97,7 +110,10 @@ def test_summary_table_columns_and_counts(tmp_path):
         "movement": {"name": "squat"},
         "view": {"name": "front"},
         "reps": [{}, {}, {}],
-        "findings": [{"rule": "knee_valgus", "severity": "flag"}, {"rule": "heel_lift", "severity": "caution"}],
+        "findings": [
+            {"rule": "knee_valgus", "severity": "flag"},
+            {"rule": "heel_lift", "severity": "caution"},
+        ],
         "input": {"duration_s": 12.5},
     }
     rows = [
@@ -105,16 +121,34 @@ def test_summary_table_columns_and_counts(tmp_path):
         make_row("b.mp4", "failed", error="b.mp4 is empty (0 bytes)."),
         make_row("c.mp4", "skipped", error=NOT_REACHED),
     ]
-    jobs = {r: BatchJob(str(tmp_path / r), str(tmp_path / "out" / r[0]), r) for r in ("a.mp4", "b.mp4", "c.mp4")}
-    header, table = summary_table(rows, tmp_path / "out", jobs, ["knee_valgus:caution", "knee_valgus:flag"])
+    jobs = {
+        r: BatchJob(str(tmp_path / r), str(tmp_path / "out" / r[0]), r)
+        for r in ("a.mp4", "b.mp4", "c.mp4")
+    }
+    header, table = summary_table(
+        rows, tmp_path / "out", jobs, ["knee_valgus:caution", "knee_valgus:flag"]
+    )
     assert header[:9] == [
-        "video", "status", "error", "movement", "view", "reps",
-        "findings_note", "findings_caution", "findings_flag",
+        "video",
+        "status",
+        "error",
+        "movement",
+        "view",
+        "reps",
+        "findings_note",
+        "findings_caution",
+        "findings_flag",
     ]
     assert header[9:12] == ["heel_lift:caution", "knee_valgus:caution", "knee_valgus:flag"]
     assert header[-3:] == ["duration_s", "processing_s", "output"]
     a = dict(zip(header, table[0]))
-    assert (a["movement"], a["view"], a["reps"], a["duration_s"], a["output"]) == ("squat", "front", 3, 12.5, "a")
+    assert (a["movement"], a["view"], a["reps"], a["duration_s"], a["output"]) == (
+        "squat",
+        "front",
+        3,
+        12.5,
+        "a",
+    )
     assert (a["findings_note"], a["findings_caution"], a["findings_flag"]) == (0, 1, 1)
     assert (a["knee_valgus:flag"], a["knee_valgus:caution"], a["heel_lift:caution"]) == (1, 0, 1)
     b = dict(zip(header, table[1]))
@@ -131,7 +165,10 @@ def test_index_html_escapes_names_and_links_existing_reports(tmp_path):
     folder = tmp_path / "x<script>"
     touch(folder / "report.json", b"{}")
     header = ["video", "status", "error", "findings_flag", "output"]
-    table = [[nasty, "failed", "bad <b>file</b> & more", 2, "x<script>"], ["ok.mp4", "ok", "", 0, "missing"]]
+    table = [
+        [nasty, "failed", "bad <b>file</b> & more", 2, "x<script>"],
+        ["ok.mp4", "ok", "", 0, "missing"],
+    ]
     page = render_index_html(header, table, tmp_path)
     assert "<script>alert" not in page and "<b>file" not in page
     assert "x&lt;script&gt;alert(&quot;1&quot;)&lt;/script&gt;&amp;.mp4" in page
@@ -147,7 +184,7 @@ def test_index_html_escapes_names_and_links_existing_reports(tmp_path):
 def fake_pipeline(monkeypatch):
     calls = []
 
-    def fake_run_analysis(input_path, out_dir, options=AnalyzeOptions(), **_kw):
+    def fake_run_analysis(input_path, out_dir, options=None, **_kw):
         calls.append(Path(input_path).name)
         data = Path(input_path).read_bytes()
         if data == b"":
@@ -173,7 +210,9 @@ def test_run_one_writes_a_marker_and_resumes(tmp_path, fake_pipeline):
     assert marker["row"]["processing_s"] == row["processing_s"]
     again = run_one(job)
     assert again["reused"] and fake_pipeline == ["a.mp4"]
-    assert {k: v for k, v in again.items() if k != "reused"} == {k: v for k, v in row.items() if k != "reused"}
+    assert {k: v for k, v in again.items() if k != "reused"} == {
+        k: v for k, v in row.items() if k != "reused"
+    }
     assert run_one(replace(job, force=True))["reused"] is False  # --force redoes
     src.write_bytes(b"video-a2")  # new content: redone
     assert run_one(job)["reused"] is False
@@ -209,4 +248,7 @@ def test_run_one_turns_unexpected_errors_into_a_sentence(tmp_path, monkeypatch):
     src = touch(tmp_path / "a.mp4", b"v")
     row = run_one(BatchJob(str(src), str(tmp_path / "o"), "a.mp4"))
     assert row["status"] == "failed"
-    assert row["error"] == "Unexpected ZeroDivisionError while analysing (division by zero); please report it."
+    assert (
+        row["error"]
+        == "Unexpected ZeroDivisionError while analysing (division by zero); please report it."
+    )

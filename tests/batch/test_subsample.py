@@ -20,7 +20,14 @@ def frames_at(times):
 
 @pytest.mark.parametrize(
     ("fps", "target", "step"),
-    [(30.0, 15.0, 2), (60.0, 15.0, 4), (25.0, 15.0, 2), (30.0, 20.0, 2), (30.0, 10.0, 3), (30.0, 29.0, 1)],
+    [
+        (30.0, 15.0, 2),
+        (60.0, 15.0, 4),
+        (25.0, 15.0, 2),
+        (30.0, 20.0, 2),
+        (30.0, 10.0, 3),
+        (30.0, 29.0, 1),
+    ],
 )
 def test_constant_rate_keeps_every_kth_frame(fps, target, step):
     fr = frames_at(np.arange(90) / fps)
