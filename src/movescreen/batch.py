@@ -488,6 +488,17 @@ def _run_local(
                     except BrokenProcessPool:
                         crashed.append(job)
                         continue
+                    except Exception as e:  # noqa: BLE001 - e.g. a result that cannot be pickled
+                        msg = " ".join(str(e).split())[:200]
+                        row = {
+                            **make_row(
+                                job.rel,
+                                "failed",
+                                error=f"The worker could not return this video's result "
+                                f"({type(e).__name__}: {msg}); please report it.",
+                            ),
+                            "reused": False,
+                        }
                     on_row(row)
                 if crashed:
                     crashed.extend(futures.values())  # in flight too: any of them may be the cause

@@ -252,3 +252,54 @@ def test_run_one_turns_unexpected_errors_into_a_sentence(tmp_path, monkeypatch):
         row["error"]
         == "Unexpected ZeroDivisionError while analysing (division by zero); please report it."
     )
+
+
+class _Stream:
+    def __init__(self, tty: bool) -> None:
+        self.tty, self.parts = tty, []
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, s: str) -> int:
+        self.parts.append(s)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_is_plain_lines_without_a_terminal_and_a_bar_with_one():
+    from movescreen.batch import _Progress
+
+    rows = [
+        {"video": "a.mp4", "status": "ok", "error": "", "reused": True},
+        {
+            "video": "b.mp4",
+            "status": "failed",
+            "error": "b.mp4 is empty (0 bytes).",
+            "reused": False,
+        },
+    ]
+    plain = _Stream(tty=False)
+    p = _Progress(2, True, plain)
+    for r in rows:
+        p.update(r)
+    p.close()
+    assert "".join(plain.parts).splitlines() == [
+        "[1/2] ok     a.mp4 (kept from an earlier run)",
+        "[2/2] failed b.mp4: b.mp4 is empty (0 bytes).",
+    ]
+    tty = _Stream(tty=True)
+    p = _Progress(2, True, tty)
+    for r in rows:
+        p.update(r)
+    p.close()
+    text = "".join(tty.parts)
+    assert "2/2" in text and "video" in text and "<" in text  # tqdm's elapsed<remaining (ETA)
+    assert "failed b.mp4" in text  # failures are printed above the bar
+    quiet = _Stream(tty=True)
+    p = _Progress(2, False, quiet)
+    p.update(rows[0])
+    p.close()
+    assert quiet.parts == []
