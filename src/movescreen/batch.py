@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -540,8 +541,9 @@ def _run_dask(
             f"No Dask scheduler answered at {address} ({e}); check the address."
         ) from e
     try:
+        batch_id = uuid.uuid4().hex[:12]  # keys unique per batch: a cluster may run several
         futures = {
-            client.submit(run_one, job, key=f"movescreen-batch-{i}-{job.rel}", pure=False): job
+            client.submit(run_one, job, key=f"movescreen-{batch_id}-{i}-{job.rel}", pure=False): job
             for i, job in enumerate(jobs)
         }
         try:
