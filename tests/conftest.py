@@ -33,3 +33,17 @@ def example_analysis():
     from movescreen.pipeline import AnalyzeOptions, analyze_input
 
     return analyze_input(EXAMPLE_VIDEO, AnalyzeOptions(masks=True))
+
+
+_ANALYSES: dict[tuple[str, str], object] = {}
+
+
+def analyze_shared_clip(name: str, movement: str = "auto"):
+    """Analyse a clip from ../shared/data/videos once per test session (or skip if absent)."""
+    from movescreen.pipeline import AnalyzeOptions, analyze_input
+
+    path = shared_file("videos", name)
+    key = (str(path), movement)
+    if key not in _ANALYSES:
+        _ANALYSES[key] = analyze_input(path, AnalyzeOptions(masks=True, movement=movement))
+    return _ANALYSES[key]

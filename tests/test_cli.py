@@ -155,3 +155,58 @@ def test_models_fetch_offline_message(tmp_path, monkeypatch):
     res = CliRunner().invoke(main, ["models", "fetch", "heavy"])
     assert res.exit_code == 2
     assert "offline" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.model
+def test_analyze_reports_reps_findings_joints_and_review_outputs(example_out):
+    report = json.loads((example_out / "report.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["movement"]["name"] == "squat" and report["view"]["name"] == "front"
+    assert len(report["reps"]) == 3
+    assert [j["joint"] for j in report["joints"]] == ["ankle", "knee", "hip", "lumbar_spine"]
+    assert {r["rule"] for r in report["rules"]} >= {"lumbar_rounding", "knee_valgus", "heel_lift"}
+    lumbar = next(r for r in report["rules"] if r["rule"] == "lumbar_rounding")
+    assert lumbar["status"] == "not_assessed" and "side" in lumbar["reason"]  # front view
+    assert report["pain"]["referral"] is False
+    assert report["provenance"]["filter"]["method"] == "butterworth"
+    assert report["provenance"]["config"]["rules"]["lumbar_rounding"]["flag"] == 15.0
+    assert set(report["outputs"]) >= {"landmarks", "angles", "video", "frames", "html"}
+    header = (example_out / "angles.csv").read_text().splitlines()[0].split(",")
+    assert header[:2] == ["frame", "time_s"] and header[-1] == "view"
+    assert "left_knee_flexion_image_deg" in header and "lumbar_flexion_est_deg" in header
+
+
+@pytest.mark.model
+def test_pain_is_recorded_and_leads_to_referral(tmp_path, example_out):
+    res = run_cli("analyze", example_out / "landmarks.csv", "--out", tmp_path / "p", "--pain",
+                  "left knee <b>sharp</b>", "--no-video", "--no-frames")
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "p" / "report.json").read_text())
+    assert report["pain"]["reported"] == "left knee <b>sharp</b>" and report["pain"]["referral"]
+    assert {j["joint"]: j["status"] for j in report["joints"]}["knee"] == "pain_reported"
+    html = (tmp_path / "p" / "report.html").read_text()
+    assert "<b>sharp</b>" not in html and "&lt;b&gt;sharp&lt;/b&gt;" in html
+    assert not (tmp_path / "p" / "annotated.mp4").exists()
+
+
+def test_bad_config_file_is_a_one_sentence_error(tmp_path, example_video):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[lumbar_rounding]\nflag = 1\ncaution = 9\n")
+    res = CliRunner().invoke(main, ["analyze", str(example_video), "--config", str(bad),
+                                    "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "grow in severity" in res.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.model
+def test_report_command_re_renders_html(tmp_path, example_out):
+    import shutil
+
+    d = tmp_path / "copy"
+    shutil.copytree(example_out, d)
+    (d / "report.html").unlink()
+    res = run_cli("report", d, "--no-video", "--no-frames")
+    assert res.exit_code == 0, res.output
+    assert (d / "report.html").is_file()
+    res = CliRunner().invoke(main, ["report", str(tmp_path / "nothing-here")])
+    assert res.exit_code == 2 and "movescreen: error:" in res.output

@@ -364,6 +364,19 @@ def _capsule(xx: np.ndarray, yy: np.ndarray, a: np.ndarray, b: np.ndarray, r: fl
     return dx * dx + dy * dy <= r * r
 
 
+def _draw_capsule(m: np.ndarray, x0: int, y0: int, a: np.ndarray, b: np.ndarray, r: float) -> None:
+    """OR a capsule into mask ``m`` (whose pixel [0, 0] is at (x0, y0)), within its own box."""
+    h, w = m.shape
+    cx0 = max(int(np.floor(min(a[0], b[0]) - r)) - x0, 0)
+    cx1 = min(int(np.ceil(max(a[0], b[0]) + r)) - x0 + 1, w)
+    cy0 = max(int(np.floor(min(a[1], b[1]) - r)) - y0, 0)
+    cy1 = min(int(np.ceil(max(a[1], b[1]) + r)) - y0 + 1, h)
+    if cx1 <= cx0 or cy1 <= cy0:
+        return
+    yy, xx = np.mgrid[cy0 + y0:cy1 + y0, cx0 + x0:cx1 + x0].astype(np.float64)
+    m[cy0:cy1, cx0:cx1] |= _capsule(xx, yy, a, b, r)
+
+
 def make_spine_arc(hip_px: np.ndarray, shoulder_px: np.ndarray, back_dir_px: np.ndarray,
                    curvature_deg: float, n: int = 41) -> npt.NDArray[np.float64]:
     """Points on a circular arc from mid-hip to mid-shoulder that turns by ``curvature_deg``.
@@ -454,10 +467,9 @@ def add_silhouette_masks(
         x1, y1 = min(seq.width, x1), min(seq.height, y1)
         if x1 <= x0 or y1 <= y0:
             continue
-        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-        m = np.zeros(xx.shape, bool)
+        m = np.zeros((y1 - y0, x1 - x0), bool)
         for a, b, rad in _LIMBS:
-            m |= _capsule(xx, yy, p[INDEX[a]], p[INDEX[b]], rad * scale)
+            _draw_capsule(m, x0, y0, p[INDEX[a]], p[INDEX[b]], rad * scale)
         hip_mid = 0.5 * (p[lh] + p[rh])
         sh_mid = 0.5 * (p[ls] + p[rs])
         # back direction in the image: away from the toes
@@ -466,12 +478,12 @@ def add_silhouette_masks(
         back = heels - toes
         arc = make_spine_arc(hip_mid, sh_mid, back, float(curv[r]))
         for i in range(len(arc) - 1):
-            m |= _capsule(xx, yy, arc[i], arc[i + 1], trunk_half_depth_m * scale)
+            _draw_capsule(m, x0, y0, arc[i], arc[i + 1], trunk_half_depth_m * scale)
         # hip and shoulder girdles (front views)
-        m |= _capsule(xx, yy, p[lh], p[rh], trunk_half_depth_m * scale)
-        m |= _capsule(xx, yy, p[ls], p[rs], 0.07 * scale)
+        _draw_capsule(m, x0, y0, p[lh], p[rh], trunk_half_depth_m * scale)
+        _draw_capsule(m, x0, y0, p[ls], p[rs], 0.07 * scale)
         head = 0.5 * (p[INDEX["left_ear"]] + p[INDEX["right_ear"]])
-        m |= _capsule(xx, yy, head, p[INDEX["nose"]], 0.1 * scale)
-        m |= _capsule(xx, yy, sh_mid, head, 0.06 * scale)
+        _draw_capsule(m, x0, y0, head, p[INDEX["nose"]], 0.1 * scale)
+        _draw_capsule(m, x0, y0, sh_mid, head, 0.06 * scale)
         masks[r] = MaskCrop(x0, y0, np.where(m, 255, 0).astype(np.uint8))
     return replace(seq, masks=masks)
