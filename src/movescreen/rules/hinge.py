@@ -118,6 +118,15 @@ def judge_lockout_hyperextension(ctx: RuleContext, rep: Rep, cfg: RuleConfig) ->
     if not np.isfinite(lean_back).any():
         return not_assessed("lockout_hyperextension", rep, "The trunk was not visible at lockout in this rep.")
     value = float(np.nanmedian(lean_back))
+    upright_max = cfg.params.get("lockout_max_forward_deg", 20.0)
+    if value < -upright_max:
+        # still leaning well forward at the frames we call lockout: the lockout itself was not
+        # seen (e.g. the person was lost when the head left the picture), so it cannot be judged
+        return not_assessed(
+            "lockout_hyperextension", rep,
+            f"The lockout was not seen in this rep (the trunk was still {-value:.0f} deg forward at the "
+            "last frames with a pose near the top).",
+        )
     k = nan_argmax(lean_back)
     worst = rows.start + (k or 0)
     vis = ctx.visibility(("left_shoulder", "right_shoulder", "left_hip", "right_hip"), rows)

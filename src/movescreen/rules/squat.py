@@ -33,6 +33,19 @@ def judge_insufficient_depth(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Mea
     )
 
 
+def _toe_rise(ctx: RuleContext, side: str) -> np.ndarray:
+    """Height of the toe tip above its lowest level in the clip, in shank lengths (image)."""
+    from movescreen.landmarks import INDEX
+
+    img = ctx.kin.sequence.image_xyz
+    toe_y = img[:, INDEX[f"{side}_foot_index"], 1].astype(np.float64)
+    shank = np.linalg.norm(img[:, INDEX[f"{side}_knee"], :2] - img[:, INDEX[f"{side}_ankle"], :2], axis=1)
+    if not (np.isfinite(toe_y).any() and np.isfinite(shank).any()):
+        return np.full(len(toe_y), np.nan)
+    floor = np.nanpercentile(toe_y, 95)  # y grows downwards: the lowest toe position
+    return (floor - toe_y) / np.nanpercentile(shank, 90)
+
+
 def judge_heel_lift(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> list[Measurement] | NotAssessed:
     """Heel rise above the flat foot, held for ``min_duration_s`` (image, side view).
 
@@ -49,6 +62,11 @@ def judge_heel_lift(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> list[Measure
         on_mask = ctx.col(f"{side}_foot_in_mask")[sl]
         if np.isfinite(on_mask).any():
             h = np.where(on_mask == 1.0, h, np.nan)
+        # a foot in the air (the free leg of a single-leg RDL, a step) is not a heel lift: keep
+        # only frames whose toe tip is near its own lowest level in the clip
+        toe_up = _toe_rise(ctx, side)[sl]
+        with np.errstate(invalid="ignore"):
+            h = np.where(toe_up <= cfg.params.get("toe_on_floor_max", 0.1), h, np.nan)
         if not np.isfinite(h).any():
             continue
         # the largest rise that is held: the max over frames of the min over a hold window
