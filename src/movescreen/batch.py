@@ -211,15 +211,30 @@ def _rule_columns(rows: Iterable[Mapping[str, Any]], rule_keys: Iterable[str]) -
     return sorted(keys, key=order)
 
 
-def _configured_rule_keys() -> list[str]:
+def _configured_rule_keys(rules: Any) -> list[str]:
     """``<rule>:<severity>`` for every enabled rule and each severity it can give."""
-    try:
-        from movescreen.config import load_config
-
-        rules = load_config().rules
-    except Exception:  # noqa: BLE001 - the table is still useful without the config's rule list
+    if rules is None:
         return []
-    return [f"{rid}:{sev}" for rid, rc in rules.items() if rc.enabled for sev, _ in rc.thresholds]
+    return [
+        f"{rid}:{sev}" for rid, rc in rules.rules.items() if rc.enabled for sev, _ in rc.thresholds
+    ]
+
+
+def resolve_config(
+    options: AnalyzeOptions, config: Mapping[str, Any] | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """The rule config ``options.config`` names (or the defaults), and the dict that goes into
+    every job's resume key: the thresholds themselves plus ``config``.
+
+    Raises
+    ------
+    ConfigError
+        For a bad rule file.
+    """
+    from movescreen.config import load_config
+
+    rules = load_config(getattr(options, "config", None))
+    return rules, {"rules": rules.as_dict(), **(config or {})}
 
 
 def summary_table(
@@ -613,7 +628,9 @@ def run_batch(
     options : AnalyzeOptions
         The same options as ``movescreen analyze``; part of the resume key.
     config : mapping, optional
-        The resolved rule configuration (``RulesConfig.as_dict()``); part of the resume key.
+        Anything else that changes results and is not in ``options``; part of the resume key.
+        The rule thresholds are read from ``options.config`` (or the defaults) and keyed by
+        content, so editing the TOML file redoes the videos.
     force : bool
         Redo every video even when finished outputs exist.
     dask_address : str, optional
@@ -636,6 +653,8 @@ def run_batch(
         ``folder`` is missing or holds no videos, or the Dask scheduler cannot be reached.
     ModelError
         The pose model cannot be used (checked once, before any video).
+    ConfigError
+        ``options.config`` is not a valid rule file (checked once, before any video).
     """
     from movescreen.pose.model import resolve_model
 
@@ -651,12 +670,15 @@ def run_batch(
         raise InputError(f"--workers must be at least 1, got {workers}.")
     out = Path(out_dir)
     model = resolve_model(options.model)  # fail once, early, on a bad model (does not load it)
+    # Fail once, early, on a bad rule config; and key the resume on the thresholds themselves,
+    # not on the config file's name (editing the file must redo the batch).
+    rules, resolved_config = resolve_config(options, config)
     jobs = plan_jobs(
         src,
         out,
         recursive=recursive,
         options=options,
-        config=config,
+        config=resolved_config,
         model_sha256=model.sha256,
         analysis_fps=analysis_fps,
         force=force,
@@ -669,7 +691,7 @@ def run_batch(
     out.mkdir(parents=True, exist_ok=True)
     out_abs = out.resolve()
     jobs_by_rel = {j.rel: j for j in jobs}
-    rule_keys = _configured_rule_keys()
+    rule_keys = _configured_rule_keys(rules)
     rows: dict[str, dict[str, Any]] = {}
     reused = 0
     summary_path, index_path = out / "summary.csv", out / "index.html"

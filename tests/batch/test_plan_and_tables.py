@@ -303,3 +303,23 @@ def test_progress_is_plain_lines_without_a_terminal_and_a_bar_with_one():
     p.update(rows[0])
     p.close()
     assert quiet.parts == []
+
+
+def test_resume_key_follows_the_rule_file_content_not_its_name(tmp_path):
+    from movescreen.batch import resolve_config
+    from movescreen.errors import ConfigError
+
+    toml = tmp_path / "rules.toml"
+    toml.write_text("[knee_valgus]\ncaution = 9.0\n")
+    opts = AnalyzeOptions(config=str(toml))
+    rules, first = resolve_config(opts)
+    assert rules["knee_valgus"].thresholds[0] == ("caution", 9.0)
+    toml.write_text("[knee_valgus]\ncaution = 11.0\n")  # same file name, new threshold
+    _, second = resolve_config(opts)
+    job = BatchJob("/x/a.mp4", "/o/a", "a.mp4", opts)
+    assert compute_job_key(replace(job, config=first), "s") != compute_job_key(
+        replace(job, config=second), "s"
+    )
+    toml.write_text("[no_such_rule]\nflag = 1.0\n")
+    with pytest.raises(ConfigError):
+        resolve_config(opts)
