@@ -323,3 +323,19 @@ def test_resume_key_follows_the_rule_file_content_not_its_name(tmp_path):
     toml.write_text("[no_such_rule]\nflag = 1.0\n")
     with pytest.raises(ConfigError):
         resolve_config(opts)
+
+
+def test_the_batch_parent_never_imports_mediapipe():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from movescreen.batch import resolve_config, run_batch\n"
+        "from movescreen.pipeline import AnalyzeOptions\n"
+        "from movescreen.pose.model import resolve_model\n"
+        "resolve_config(AnalyzeOptions()); resolve_model()\n"
+        "print(sorted(m for m in ('mediapipe', 'cv2') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"  # spawn workers load it; the parent stays fork-safe and light
