@@ -1,0 +1,783 @@
+"""``movescreen live``: feedback while someone moves in front of a webcam (or a file played as one).
+
+Latency first. A capture thread keeps only the newest frame (a one-slot mailbox) and counts the
+frames it had to drop, so the loop never works through stale frames. A file given with
+``--source`` is played at its own frame rate as if it were a camera (``pace=True``), or as fast
+as possible without dropping anything (``pace=False``: deterministic, for tests and batch use).
+
+Per frame: pose (MediaPipe, with segmentation masks for the back outline) -> the subject ->
+:class:`movescreen.stream.LiveStep` (causal filter, phase, rep detection, mid-rep cues; each
+finished rep judged with the same kinematics and rules as ``analyze``) -> the overlay in a window
+(skeleton, key angles, rep count and phase, fps and latency, the latest cue), or JSON lines on
+``out`` with ``headless=True``. Cues can be spoken (:mod:`movescreen.speech`).
+
+``record_dir`` saves the frames processed to ``session.mp4`` (H.264, their own timestamps) and,
+when the session ends for any reason (end of file, q, Ctrl-C, the camera gone), runs the full
+``analyze`` pipeline on it into the same folder, so the report is exactly ``analyze``'s.
+
+Window keys: q (or Esc) quits, r resets the rep count (a new set), space pauses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from movescreen.errors import InputError, MovescreenError, NoPersonError
+from movescreen.safety import DISCLAIMER, PAIN_GUIDANCE
+from movescreen.sources import FrameSource, detect_content_box, open_source
+from movescreen.stream import Event, LiveStep, StepOutput, summarize_session
+from movescreen.types import Frame
+
+Image = npt.NDArray[np.uint8]
+WINDOW_NAME = "movescreen live"
+CUE_SHOW_S = 4.0
+SESSION_VIDEO = "session.mp4"
+EVENTS_FILE = "live_events.jsonl"
+
+
+# --------------------------------------------------------------------------- capture
+
+
+class FrameGrabber:
+    """Reads a frame source on a thread and hands over only the newest frame.
+
+    Parameters
+    ----------
+    source : FrameSource
+    pace : bool
+        Release file frames at their own timestamps (wall clock), as a camera would deliver
+        them. Ignored for cameras, which pace themselves.
+    lossless : bool
+        Never drop: the reader waits until the previous frame was taken (``pace=False`` on a
+        file). Otherwise a newer frame replaces one not yet taken and ``dropped`` counts it.
+    clock : callable
+        Monotonic clock in seconds.
+
+    Attributes
+    ----------
+    dropped : int
+        Frames replaced before the loop took them.
+    error : BaseException or None
+        What stopped the reader, when it was not simply the end of the source.
+    """
+
+    def __init__(self, source: FrameSource, *, pace: bool, lossless: bool,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        self.source = source
+        self.pace = pace
+        self.lossless = lossless
+        self.clock = clock
+        self.dropped = 0
+        self.delivered = 0
+        self.error: BaseException | None = None
+        self.ended = False
+        self._slot: tuple[Frame, float] | None = None
+        self._cv = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="movescreen-capture", daemon=True)
+
+    def start(self) -> FrameGrabber:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        t0: float | None = None
+        first_t = 0.0
+        try:
+            for frame in self.source:
+                if self._stop.is_set():
+                    break
+                if self.pace:
+                    if t0 is None:
+                        t0, first_t = self.clock(), frame.time_s
+                    wait = t0 + (frame.time_s - first_t) - self.clock()
+                    if wait > 0 and self._stop.wait(wait):
+                        break
+                with self._cv:
+                    if self.lossless:
+                        while self._slot is not None and not self._stop.is_set():
+                            self._cv.wait(0.1)
+                    elif self._slot is not None:
+                        self.dropped += 1
+                    self._slot = (frame, self.clock())
+                    self.delivered += 1
+                    self._cv.notify_all()
+        except BaseException as e:  # noqa: BLE001 - handed to the loop, which reports it
+            self.error = e
+        finally:
+            with self._cv:
+                self.ended = True
+                self._cv.notify_all()
+
+    def get(self, timeout_s: float = 0.1) -> tuple[Frame, float] | None:
+        """The newest frame and the clock time it was captured, or None when none came in time.
+
+        Check :attr:`finished` to tell the end of the source from a short wait.
+        """
+        with self._cv:
+            if self._slot is None and not self.ended:
+                self._cv.wait(timeout_s)
+            item, self._slot = self._slot, None
+            self._cv.notify_all()
+            return item
+
+    @property
+    def finished(self) -> bool:
+        with self._cv:
+            return self.ended and self._slot is None
+
+    def stop(self, timeout_s: float = 3.0) -> None:
+        self._stop.set()
+        with self._cv:
+            self._cv.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout=timeout_s)
+
+
+# --------------------------------------------------------------------------- recording
+
+
+class SessionRecorder:
+    """Writes the frames processed to an H.264 MP4 on a thread, with their own timestamps.
+
+    The encoder is single-threaded and fast (x264 ``ultrafast``, CRF 18): it must not take the
+    CPU the pose model needs. Frames wait in a bounded queue; when it is full ``write`` blocks,
+    so every processed frame is recorded.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fps: float, *, max_queue: int = 256) -> None:
+        import queue
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fps = fps
+        self.frames = 0
+        self.error: BaseException | None = None
+        self._q: queue.Queue[Frame | None] = queue.Queue(maxsize=max_queue)
+        self._thread = threading.Thread(target=self._run, name="movescreen-record", daemon=True)
+        self._thread.start()
+
+    def write(self, frame: Frame) -> None:
+        if self.error is None:
+            self._q.put(frame)
+
+    def _run(self) -> None:
+        import av
+
+        time_base = Fraction(1, 90000)
+        try:
+            with av.open(str(self.path), "w", format="mp4") as container:
+                stream: Any = None
+                last_pts = -1
+                while True:
+                    frame = self._q.get()
+                    if frame is None:
+                        break
+                    img = frame.image
+                    h, w = img.shape[:2]
+                    if h % 2 or w % 2:
+                        img = img[: h - h % 2, : w - w % 2]
+                    if stream is None:
+                        stream = container.add_stream(
+                            "libx264", rate=Fraction(self.fps).limit_denominator(1001),
+                            options={"crf": "18", "preset": "ultrafast", "threads": "1"},
+                        )
+                        stream.width, stream.height = img.shape[1], img.shape[0]
+                        stream.pix_fmt = "yuv420p"
+                        stream.codec_context.time_base = time_base
+                    vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24")
+                    pts = max(round(frame.time_s * time_base.denominator), last_pts + 1)
+                    vf.pts, vf.time_base, last_pts = pts, time_base, pts
+                    for pkt in stream.encode(vf):
+                        container.mux(pkt)
+                    self.frames += 1
+                if stream is not None:
+                    for pkt in stream.encode():
+                        container.mux(pkt)
+        except BaseException as e:  # noqa: BLE001 - reported when the session is saved
+            self.error = e
+            while True:  # unblock writers
+                try:
+                    if self._q.get_nowait() is None:
+                        break
+                except Exception:  # noqa: BLE001 - queue.Empty
+                    break
+
+    def close(self, timeout_s: float = 60.0) -> Path | None:
+        """Finish the file; returns its path, or None when nothing was recorded."""
+        self._q.put(None)
+        self._thread.join(timeout=timeout_s)
+        if self.frames == 0:
+            self.path.unlink(missing_ok=True)
+            return None
+        return self.path
+
+
+# --------------------------------------------------------------------------- overlay
+
+
+SEVERITY_TEXT_BGR = {"flag": (60, 60, 255), "caution": (0, 200, 255), "note": (255, 220, 120)}
+
+
+def draw_live_overlay(image: Image, out: StepOutput, status: dict[str, Any]) -> Image:
+    """The live picture: skeleton, angles, rep count and phase, fps/latency, cue or message.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3), uint8
+        The camera frame (not modified).
+    out : StepOutput
+        What the live step made of this frame.
+    status : dict
+        ``fps``, ``latency_ms``, ``dropped``, ``movement``, optional ``cue`` (text),
+        ``cue_severity``, ``message`` (calibration or fault text), ``paused``.
+    """
+    from movescreen.render.annotate import (
+        draw_angle_labels,
+        draw_rep_banner,
+        draw_skeleton,
+        put_text,
+        ui_scale,
+    )
+
+    img = image
+    if out.row_xyz is not None:
+        img = draw_skeleton(img, out.row_xyz)
+        img = draw_angle_labels(img, out.row_xyz, out.angles)
+    else:
+        img = img.copy()
+    lines = [f"rep {out.rep_count}  {out.phase}",
+             (f"{status.get('fps', 0):.0f} fps  {status.get('latency_ms', 0):.0f} ms  "
+              f"dropped {status.get('dropped', 0)}"),
+             f"{status.get('movement', 'auto')}, {out.view} view"]
+    img = draw_rep_banner(img, lines)
+    s = ui_scale(img)
+    h = img.shape[0]
+    message = status.get("message") or ""
+    cue = status.get("cue") or ""
+    if status.get("paused"):
+        put_text(img, "PAUSED (space to go on)", (10 * s, h - 60 * s), scale=1.1 * s, background=True)
+    if message:
+        put_text(img, message, (10 * s, h - (60 if cue else 20) * s), scale=0.9 * s, background=True)
+    if cue:
+        color = SEVERITY_TEXT_BGR.get(str(status.get("cue_severity")), (255, 255, 255))
+        put_text(img, cue, (10 * s, h - 20 * s), color=color, scale=1.2 * s, background=True)
+    return img
+
+
+def draw_summary_screen(image: Image, lines: list[str]) -> Image:
+    """The end-of-set summary over a darkened last frame."""
+    from movescreen.render.annotate import put_text, ui_scale
+
+    img = (image.astype(np.float32) * 0.35).astype(np.uint8)
+    s = ui_scale(img)
+    y = 40 * s
+    for i, line in enumerate(lines):
+        put_text(img, line, (14 * s, y), scale=(1.2 if i == 0 else 0.85) * s)
+        y += (40 if i == 0 else 30) * s
+    return img
+
+
+def summary_lines(summary: LiveSummary) -> list[str]:
+    """Plain lines for the end-of-set summary (window and CLI)."""
+    lines = [f"Set summary: {summary.reps} rep(s)"
+             + (f" + {summary.partial_reps} partial" if summary.partial_reps else "")]
+    if summary.findings_by_rule:
+        for rule, sev in summary.findings_by_rule.items():
+            counts = ", ".join(f"{n} {k}" for k, n in sev.items())
+            lines.append(f"  {rule.replace('_', ' ')}: {counts}")
+    else:
+        lines.append("  No compensation reached a threshold.")
+    lines.append(f"{summary.fps:.0f} fps, latency p50 {summary.latency_p50_ms:.0f} ms, "
+                 f"p95 {summary.latency_p95_ms:.0f} ms, {summary.frames_dropped} frames dropped")
+    # the pain guidance, wrapped for the screen
+    words, cur = PAIN_GUIDANCE.split(), ""
+    for w in words:
+        if len(cur) + len(w) > 70:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}".strip()
+    lines.append(cur)
+    return lines
+
+
+# --------------------------------------------------------------------------- summary
+
+
+@dataclass
+class LiveSummary:
+    """How a live session went.
+
+    Attributes
+    ----------
+    reps, partial_reps : int
+        Full and partial reps judged.
+    findings_by_rule : dict[str, dict[str, int]]
+        Rule -> severity -> count.
+    cues : int
+        Cues given (shown; ``spoken`` of them said aloud).
+    frames_processed, frames_dropped, frames_paused : int
+        Frames that went through the pose model, frames the capture replaced before the loop
+        could take them, frames skipped while paused.
+    fps : float
+        Frames processed per second of session (sustained).
+    latency_p50_ms, latency_p95_ms, latency_max_ms : float
+        Capture -> overlay shown (or JSON written), milliseconds.
+    duration_s : float
+    stopped_by : str
+        'end' (file finished), 'quit' (q), 'interrupted' (Ctrl-C), 'camera_lost', 'error',
+        'time_limit'.
+    saved : dict[str, str]
+        Paths written with ``record_dir`` (empty otherwise).
+    warnings : list of str
+    """
+
+    reps: int = 0
+    partial_reps: int = 0
+    findings_by_rule: dict[str, dict[str, int]] = field(default_factory=dict)
+    cues: int = 0
+    spoken: int = 0
+    frames_processed: int = 0
+    frames_dropped: int = 0
+    frames_paused: int = 0
+    fps: float = 0.0
+    latency_p50_ms: float = math.nan
+    latency_p95_ms: float = math.nan
+    latency_max_ms: float = math.nan
+    judge_delay_max_ms: float = math.nan
+    duration_s: float = 0.0
+    movement: str = "auto"
+    view: str = "unknown"
+    stopped_by: str = "end"
+    error: str | None = None
+    saved: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list, repr=False)
+    latency_series: list[tuple[float, float]] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``summary`` event (JSON-ready)."""
+        def r(v: float) -> float | None:
+            return round(float(v), 2) if math.isfinite(v) else None
+
+        return {
+            "reps": self.reps, "partial_reps": self.partial_reps,
+            "findings_by_rule": self.findings_by_rule, "cues": self.cues, "spoken": self.spoken,
+            "movement": self.movement, "view": self.view,
+            "frames_processed": self.frames_processed, "frames_dropped": self.frames_dropped,
+            "frames_paused": self.frames_paused, "fps": r(self.fps),
+            "latency_ms": {"p50": r(self.latency_p50_ms), "p95": r(self.latency_p95_ms),
+                           "max": r(self.latency_max_ms)},
+            "judge_delay_max_ms": r(self.judge_delay_max_ms),
+            "duration_s": r(self.duration_s), "stopped_by": self.stopped_by, "error": self.error,
+            "pain_guidance": PAIN_GUIDANCE, "disclaimer": DISCLAIMER,
+        }
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def _has_display() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+class _Stop:
+    """Ctrl-C sets a flag the loop checks (a second Ctrl-C interrupts as usual)."""
+
+    def __init__(self) -> None:
+        self.flag = False
+        self._old: Any = None
+
+    def __enter__(self) -> _Stop:  # noqa: PYI034 - a private, final class
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.getsignal(signal.SIGINT)
+
+            def handler(signum: int, frame: Any) -> None:
+                if self.flag:
+                    raise KeyboardInterrupt
+                self.flag = True
+
+            signal.signal(signal.SIGINT, handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+def run_live(
+    source: str | os.PathLike[str] | FrameSource,
+    *,
+    movement: str = "auto",
+    record_dir: str | os.PathLike[str] | None = None,
+    headless: bool = False,
+    speak: bool = False,
+    pace: bool = True,
+    config: str | os.PathLike[str] | None = None,
+    model: str | os.PathLike[str] | None = None,
+    out: IO[str] | None = None,
+    err: IO[str] | None = None,
+    on_event: Callable[[Event], None] | None = None,
+    backend: Any = None,
+    calibration_s: float = 0.5,
+    max_duration_s: float | None = None,
+    summary_hold_s: float = 10.0,
+) -> LiveSummary:
+    """Run a live session until the source ends, q is pressed, Ctrl-C, or the camera is gone.
+
+    Parameters
+    ----------
+    source : str, path or FrameSource
+        ``camera:N`` (or ``N``) for a webcam, a video file, a folder of images, or an open
+        frame source.
+    movement : {'auto', 'squat', 'hinge'}
+        'auto' decides at the first rep and keeps it for the session.
+    record_dir : path, optional
+        Save ``session.mp4`` (the frames processed), ``live_events.jsonl`` and, at the end,
+        everything ``analyze`` writes for that video (report.json, annotated.mp4, report.html
+        ...). The analysis runs after the session and takes about as long as ``analyze`` on the
+        recording.
+    headless : bool
+        No window: events as JSON lines on ``out`` (one object per line, an ``event`` key).
+    speak : bool
+        Say cues aloud (espeak-ng, else a tone), at most one every 3 s.
+    pace : bool
+        Play a file at its own frame rate as a camera would (dropping frames the loop cannot
+        keep up with); False processes every frame as fast as possible.
+    config, model : path, optional
+        Rule thresholds TOML and pose model, as for ``analyze``.
+    out, err : text streams
+        JSON lines (headless) and warnings; default stdout and stderr.
+    on_event : callable, optional
+        Receives every event dict (also in window mode).
+    backend : PoseBackend, optional
+        A pose backend to use instead of MediaPipe (tests).
+    calibration_s : float
+        Seconds of standing still used as the baseline at the start.
+    max_duration_s : float, optional
+        End the session after this many seconds.
+    summary_hold_s : float
+        How long the window shows the end-of-set summary (any key closes it earlier).
+
+    Returns
+    -------
+    LiveSummary
+
+    Raises
+    ------
+    CameraError
+        No camera at that index (nothing was started).
+    InputError, ModelError, ConfigError
+        The file, the model or the configuration cannot be used.
+
+    Notes
+    -----
+    A camera that stops sending pictures, or Ctrl-C, ends the session normally: the summary is
+    emitted and, with ``record_dir``, everything recorded so far is saved with its report.
+    """
+    from movescreen.config import load_config
+    from movescreen.pose.subject import choose_subject
+
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    if movement not in ("auto", "squat", "hinge"):
+        raise InputError(f"expected movement auto, squat or hinge, got {movement!r}")
+    if not headless and not _has_display():
+        raise InputError("There is no display to show the live window on; use --headless "
+                         "(JSON lines on stdout) or run it from a desktop session.")
+    rules_config = load_config(os.fspath(config) if config is not None else None)  # a bad config fails before the camera is opened
+    src: FrameSource = open_source(source) if isinstance(source, (str, os.PathLike)) else source
+    summary = LiveSummary(movement=movement)
+    speaker = None
+    recorder: SessionRecorder | None = None
+    grabber: FrameGrabber | None = None
+    step: LiveStep | None = None
+    own_backend = backend is None
+    events_f: IO[str] | None = None
+    record_path = Path(record_dir) if record_dir is not None else None
+
+    def warn(message: str) -> None:
+        summary.warnings.append(message)
+        print(f"movescreen: warning: {message}", file=err, flush=True)
+
+    t_start = time.perf_counter()
+
+    def emit(ev: Event) -> None:
+        ev = {"event": ev["event"], "t_s": round(time.perf_counter() - t_start, 3),
+              **{k: v for k, v in ev.items() if k != "event"}}
+        summary.events.append(ev)
+        line = json.dumps(ev, allow_nan=False, default=str)
+        if headless:
+            out.write(line + "\n")
+            out.flush()
+        if events_f is not None:
+            events_f.write(line + "\n")
+            events_f.flush()
+        if on_event is not None:
+            on_event(ev)
+
+    try:
+        if own_backend:
+            from movescreen.pose.mediapipe_backend import MediaPipePoseBackend
+            from movescreen.pose.model import resolve_model
+
+            backend = MediaPipePoseBackend(resolve_model(os.fspath(model) if model else None),
+                                           with_masks=True)
+        info = src.info
+        is_camera = info.kind == "camera"
+        if record_path is not None:
+            record_path.mkdir(parents=True, exist_ok=True)
+            events_f = open(record_path / EVENTS_FILE, "w", encoding="utf-8")  # noqa: SIM115
+            recorder = SessionRecorder(record_path / SESSION_VIDEO, info.fps)
+        if speak:
+            from movescreen.speech import Speaker
+
+            speaker = Speaker(on_warning=warn)
+        step = LiveStep(width=info.width, height=info.height, fps=info.fps, movement=movement,
+                        config=rules_config, calibration_s=calibration_s,
+                        judge_async=pace or is_camera,
+                        on_error=lambda e: warn(f"A rep could not be judged: {e}"))
+        emit({"event": "start", "source": info.path, "kind": info.kind, "fps": info.fps,
+              "width": info.width, "height": info.height, "movement": movement,
+              "paced": bool(pace or is_camera), "headless": headless, "recording": record_path is not None,
+              "speech": None if speaker is None else speaker.engine})
+        grabber = FrameGrabber(src, pace=pace and not is_camera, lossless=not pace and not is_camera).start()
+        _loop(src, grabber, backend, step, choose_subject, emit, summary, speaker, recorder,
+              headless=headless, is_camera=is_camera, max_duration_s=max_duration_s,
+              summary_hold_s=summary_hold_s, t_start=t_start)
+    finally:
+        if grabber is not None:
+            grabber.stop()
+            summary.frames_dropped = grabber.dropped
+        try:
+            src.close()
+        except Exception as e:  # noqa: BLE001 - closing must not hide what happened
+            warn(f"The source did not close cleanly ({e}).")
+        if own_backend and backend is not None:
+            backend.close()
+        if step is not None:
+            for ev in step.finish():
+                _handle(ev, emit, summary, speaker)
+            for k, v in summarize_session(step).items():
+                if hasattr(summary, k):
+                    setattr(summary, k, v)
+        for w in getattr(src, "warnings", []):
+            if w not in summary.warnings:
+                warn(w)
+        if speaker is not None:
+            speaker.close()
+            summary.spoken = len(speaker.spoken)
+        if step is not None:
+            emit({"event": "summary", **summary.as_dict()})
+        if recorder is not None:
+            _save(recorder, record_path, movement, config, model, summary, emit, warn)
+        if events_f is not None:
+            events_f.close()
+    return summary
+
+
+def _handle(ev: Event, emit: Callable[[Event], None], summary: LiveSummary, speaker: Any) -> None:
+    if ev.get("event") == "cue":
+        summary.cues += 1
+        ev = {**ev, "spoken": bool(speaker.say(str(ev["text"]))) if speaker is not None else False}
+    emit(ev)
+
+
+def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
+          choose_subject: Callable[..., int | None], emit: Callable[[Event], None],
+          summary: LiveSummary, speaker: Any, recorder: SessionRecorder | None, *,
+          headless: bool, is_camera: bool, max_duration_s: float | None, summary_hold_s: float,
+          t_start: float) -> None:
+    cv2: Any = None
+    if not headless:
+        import cv2 as _cv2
+
+        cv2 = _cv2
+        cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+    latencies: list[float] = []
+    recent: deque[float] = deque(maxlen=30)  # processing times for the fps shown
+    prev_box = None
+    paused = False
+    first = True
+    last_image: Image | None = None
+    cue_text, cue_sev, cue_until = "", "", 0.0
+    message = "Stand still for a moment" + (", side on" if step.requested_movement == "hinge" else "")
+    submitted_at: dict[int, float] = {}
+    judge_delays: list[float] = []
+    with _Stop() as stop:
+        while True:
+            if stop.flag:
+                summary.stopped_by = "interrupted"
+                break
+            if max_duration_s is not None and time.perf_counter() - t_start >= max_duration_s:
+                summary.stopped_by = "time_limit"
+                break
+            item = grabber.get(0.1)
+            if item is None:
+                if grabber.finished:
+                    if grabber.error is not None:
+                        e = grabber.error
+                        summary.stopped_by, summary.error = "error", str(e)
+                        emit({"event": "error", "message": str(e) if isinstance(e, MovescreenError)
+                              else f"The video source failed ({type(e).__name__}: {e})."})
+                    elif is_camera:
+                        msg = (src.warnings[-1] if src.warnings else
+                               "The camera stopped sending pictures; the session was ended.")
+                        summary.stopped_by, summary.error = "camera_lost", msg
+                        emit({"event": "error", "message": msg})
+                    break
+                if cv2 is not None and last_image is not None:
+                    key = cv2.waitKey(1) & 0xFF
+                    if key in (ord("q"), 27):
+                        summary.stopped_by = "quit"
+                        break
+                continue
+            frame, t_cap = item
+            if paused:
+                summary.frames_paused += 1
+            else:
+                if first:
+                    first = False
+                    box = detect_content_box([frame.image])
+                    if box is not None and hasattr(backend, "crop"):
+                        backend.crop = box
+                cands = backend.process(frame.image, round(frame.time_s * 1000))
+                k = choose_subject(cands, prev_box)
+                if k is not None:
+                    prev_box = cands[k].bbox()
+                before = step.reps_submitted
+                res = step.push(frame.index, frame.time_s, cands[k] if k is not None else None)
+                if step.reps_submitted > before:
+                    submitted_at[step.reps_submitted + 1000 * step.set_index] = t_cap
+                if recorder is not None:
+                    recorder.write(frame)
+                now = time.perf_counter()
+                for ev in res.events:
+                    if ev["event"] == "calibration":
+                        message = "" if ev.get("ok") else str(ev.get("message"))
+                    if ev["event"] == "rep":
+                        key_ = int(ev["rep"]) + 1000 * int(ev["set"])
+                        if key_ in submitted_at:
+                            judge_delays.append(now - submitted_at.pop(key_))
+                    if ev["event"] == "cue":
+                        cue_text, cue_sev, cue_until = str(ev["text"]), str(ev["severity"]), now + CUE_SHOW_S
+                    _handle(ev, emit, summary, speaker)
+                summary.frames_processed += 1
+                last_out = res
+            if cv2 is not None:
+                now = time.perf_counter()
+                fps = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else 0.0
+                status = {"fps": fps, "latency_ms": 1000 * np.median(latencies[-15:]) if latencies else 0.0,
+                          "dropped": grabber.dropped, "movement": step.movement,
+                          "cue": cue_text if now < cue_until else "", "cue_severity": cue_sev,
+                          "message": message, "paused": paused}
+                img = draw_live_overlay(frame.image if not paused or last_image is None else last_image,
+                                        last_out, status) if not first else frame.image
+                if not paused:
+                    last_image = frame.image
+                cv2.imshow(WINDOW_NAME, img)
+                key = cv2.waitKey(1) & 0xFF
+                if key in (ord("q"), 27):
+                    summary.stopped_by = "quit"
+                    break
+                if key == ord("r"):
+                    emit(step.reset_count())
+                if key == ord(" "):
+                    paused = not paused
+                if cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) < 1:
+                    summary.stopped_by = "quit"
+                    break
+            if not paused:
+                t_done = time.perf_counter()
+                latencies.append(t_done - t_cap)
+                summary.latency_series.append((t_done - t_start, 1000 * (t_done - t_cap)))
+                recent.append(t_done)
+    summary.duration_s = time.perf_counter() - t_start
+    summary.fps = summary.frames_processed / summary.duration_s if summary.duration_s > 0 else 0.0
+    if latencies:
+        lat = np.asarray(latencies) * 1000
+        summary.latency_p50_ms = float(np.percentile(lat, 50))
+        summary.latency_p95_ms = float(np.percentile(lat, 95))
+        summary.latency_max_ms = float(lat.max())
+    if judge_delays:
+        summary.judge_delay_max_ms = 1000 * max(judge_delays)
+    if cv2 is not None:
+        if last_image is not None and summary.stopped_by != "interrupted" and summary_hold_s > 0:
+            # judge what is left first, so the summary screen has every rep
+            for ev in step.finish():
+                _handle(ev, emit, summary, speaker)
+            for k_, v in summarize_session(step).items():
+                if hasattr(summary, k_):
+                    setattr(summary, k_, v)
+            cv2.imshow(WINDOW_NAME, draw_summary_screen(last_image, summary_lines(summary)))
+            t_end = time.perf_counter() + summary_hold_s
+            while time.perf_counter() < t_end and not stop.flag:
+                if cv2.waitKey(50) & 0xFF not in (255,):
+                    break
+                if cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) < 1:
+                    break
+        cv2.destroyWindow(WINDOW_NAME)
+        cv2.waitKey(1)
+
+
+def _save(recorder: SessionRecorder, record_path: Path | None, movement: str,
+          config: str | os.PathLike[str] | None, model: str | os.PathLike[str] | None,
+          summary: LiveSummary, emit: Callable[[Event], None], warn: Callable[[str], None]) -> None:
+    """Close the recording and run ``analyze``'s pipeline on it into the same folder."""
+    from movescreen.pipeline import AnalyzeOptions, run_analysis
+
+    video = recorder.close()
+    if record_path is None:
+        return
+    saved: dict[str, str] = {"events": str(record_path / EVENTS_FILE)}
+    if recorder.error is not None:
+        warn(f"The session video could not be written ({recorder.error}).")
+    if video is None:
+        warn("No frame was processed, so there is no session video or report to save.")
+        summary.saved = saved
+        emit({"event": "saved", "dir": str(record_path), "paths": saved, "error": "no frames"})
+        return
+    saved["video"] = str(video)
+    error = None
+    try:
+        t0 = time.perf_counter()
+        options = AnalyzeOptions(model=os.fspath(model) if model else None, movement=movement,
+                                 config=os.fspath(config) if config else None)
+        report = run_analysis(video, record_path, options)
+        for w in report.pop("_warnings", []):
+            warn(w)
+        for k, name in (report.get("outputs") or {}).items():
+            saved[k] = str(record_path / name)
+        saved["report"] = str(record_path / "report.json")
+        saved["analysis_s"] = f"{time.perf_counter() - t0:.1f}"
+    except NoPersonError as e:
+        error = str(e)
+        saved["report"] = str(record_path / "report.json")
+        warn(error)
+    except MovescreenError as e:
+        error = str(e)
+        warn(f"The session was recorded but could not be analysed: {e}")
+    summary.saved = saved
+    emit({"event": "saved", "dir": str(record_path), "paths": saved, "error": error})
+
+
+__all__ = ["FrameGrabber", "LiveSummary", "SessionRecorder", "draw_live_overlay", "run_live",
+           "summary_lines"]
