@@ -89,8 +89,9 @@ class StepOutput:
     depth_deg : float
         Hip + knee flexion (mean of the sides), degrees; NaN without a person.
     phase : str
-        'calibrating', 'standing', 'descent', 'bottom', 'ascent' (top-first reps) or 'floor',
-        'lift', 'lockout', 'lowering' (a deadlift from the floor), 'moving', 'no person'.
+        'calibrating', 'standing', 'descent', 'bottom', 'ascent', 'hold' (top-first reps) or
+        'floor', 'lift', 'lockout', 'lowering' (a deadlift from the floor), 'moving',
+        'legs not seen', 'no person'.
     rep_count : int
         Full reps counted in the current set.
     view : str
@@ -247,6 +248,8 @@ class LiveStep:
         self.order: str | None = None  # fixed at the first rep found
         self._last_end_row = -1  # global row of the last rep's end handed to the judge
         self._levels: tuple[float, float] = (math.nan, math.nan)
+        self._rep_depths: list[float] = []
+        self._detect_order = "top_first"
         self.rep_count = 0  # full reps in the current set
         self.set_index = 1
         self._live_index = 0  # reps handed to the judge in this set
@@ -463,31 +466,47 @@ class LiveStep:
         return cols + [f"trunk_inclination_{sp}_deg"]
 
     def _phase(self, row: int, has_pose: bool) -> str:
+        """The phase from the depth, its speed and the levels seen so far.
+
+        Standing is within 15 % of a typical rep's depth (60 deg before the first rep) of the
+        standing level; otherwise the speed over the last 0.15 s says going down or up, and a
+        deep, slow frame is the bottom.
+        """
         if not has_pose:
             return "no person"
         if not self.calibration.done:
             return "calibrating"
-        d = np.asarray(self._depth[self.space])
+        d = self._depth[self.space]
+        cur = d[row]
+        if not math.isfinite(cur):
+            return "legs not seen"
         top, bot = self._levels
-        if not (math.isfinite(top) and math.isfinite(bot)) or bot - top < 20.0:
-            base = self.calibration.baseline_depth_deg
-            cur = d[row]
-            if math.isfinite(base) and math.isfinite(cur) and abs(cur - base) > 20.0:
+        base = self.calibration.baseline_depth_deg
+        amp = float(np.median(self._rep_depths[-3:])) if self._rep_depths else 60.0
+        back = int(np.searchsorted(np.asarray(self._t), self._t[row] - 0.15))
+        back = min(back, row - 1) if row > 0 else row
+        dt = self._t[row] - self._t[back]
+        vel = (cur - d[back]) / dt if dt > 0 and math.isfinite(d[back]) else 0.0
+        slow = abs(vel) < 40.0  # deg/s
+        if (self.order or self._detect_order) == "bottom_first":
+            floor = bot if math.isfinite(bot) else base
+            if not math.isfinite(floor):
                 return "moving"
-            return "standing"
-        frac = (d[row] - top) / (bot - top)
-        back = max(0, row - max(1, round(0.1 * self.fps)))
-        vel = d[row] - d[back] if math.isfinite(d[back]) else 0.0
-        if self.order == "bottom_first":
-            if frac > 0.85:
+            if cur > floor - max(10.0, 0.15 * amp):
                 return "floor"
-            if frac < 0.15:
-                return "lockout"
+            if slow:
+                return "lockout" if floor - cur > 0.5 * amp else "hold"
             return "lift" if vel < 0 else "lowering"
-        if frac < 0.15:
+        if not math.isfinite(top):
+            top = base
+        if not math.isfinite(top):
+            return "moving"
+        if cur < top + max(10.0, 0.15 * amp):
             return "standing"
-        if frac > 0.85:
+        if slow and cur - top > 0.5 * amp:
             return "bottom"
+        if slow:
+            return "hold"
         return "descent" if vel > 0 else "ascent"
 
     # ------------------------------------------------------------------ mid-rep cue
@@ -555,8 +574,9 @@ class LiveStep:
         order = self.order or "auto"
         segs, info = detect_reps(d, fps, order=order)  # type: ignore[arg-type]
         self._levels = (float(info["standing_level"]), float(info["bottom_level"]))  # type: ignore[arg-type]
+        self._detect_order = str(info["order"])
         if self.order is None and segs:
-            self.order = str(info["order"])
+            self.order = self._detect_order
         guard = max(2, round(0.15 * fps))
         events: list[Event] = []
         for s in segs:
@@ -581,6 +601,7 @@ class LiveStep:
             a = max(a, int(np.searchsorted(t, t[self._last_end_row] - 0.5)))
         b = n - 1
         self._last_end_row = end
+        self._rep_depths.append(float(s.depth))
         self._live_index += 1
         if not s.partial:
             self.rep_count += 1

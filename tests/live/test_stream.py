@@ -1,0 +1,143 @@
+"""The online per-frame step on synthetic movements with answers known by construction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from movescreen import synthetic
+from movescreen.pipeline import AnalyzeOptions, compute_kinematics
+from movescreen.stream import LiveStep
+
+from tests.live.helpers import feed
+
+SMALL = {"width": 400, "height": 600, "px_per_m": 250.0}
+
+
+def _hinge(curvature_deg: float, *, fps: float = 15.0, n_reps: int = 2, view: str = "side"):
+    motion = synthetic.make_motion("hinge", view=view, facing="right", fps=fps, n_reps=n_reps,
+                                   arms="down", **SMALL)
+    depth = np.clip(motion.truth["depth"], 0, 1) if "depth" in motion.truth else None
+    curv = curvature_deg * (depth if depth is not None else 1.0)
+    return synthetic.add_silhouette_masks(motion, spine_curvature_deg=curv), motion
+
+
+def _by(events: list[dict], kind: str) -> list[dict]:
+    return [e for e in events if e["event"] == kind]
+
+
+def test_squat_reps_match_the_offline_analysis() -> None:
+    motion = synthetic.make_motion("squat", view="side", fps=15.0, n_reps=3, **SMALL)
+    seq = motion.sequence
+    step, outs, events = feed(seq, movement="squat")
+    reps = _by(events, "rep")
+    offline = compute_kinematics(seq, AnalyzeOptions(movement="squat", filter="one_euro")).reps
+    assert len(reps) == len(offline) == 3
+    for live, off in zip(reps, offline):
+        assert abs(live["bottom_frame"] - off.bottom_frame) <= 1
+        assert abs(live["start_frame"] - off.start_frame) <= 1
+        assert abs(live["end_frame"] - off.end_frame) <= 1
+        assert live["partial"] is False
+    assert step.rep_count == 3
+    # each rep is judged as soon as it ends: its event comes within 0.3 s of its end frame
+    frame_of_event = {id(e): o.frame for o in outs for e in o.events}
+    for e in reps:
+        assert frame_of_event[id(e)] - e["end_frame"] <= round(0.3 * seq.fps)
+
+
+def test_phases_follow_the_rep() -> None:
+    motion = synthetic.make_motion("squat", view="side", fps=15.0, n_reps=1, **SMALL)
+    _, outs, _ = feed(motion.sequence, movement="squat")
+    phases = [o.phase for o in outs if o.phase not in ("calibrating",)]
+    # collapse repeats: the order of the phases through one rep
+    seen = [p for i, p in enumerate(phases) if i == 0 or p != phases[i - 1]]
+    i_desc, i_bot, i_asc = seen.index("descent"), seen.index("bottom"), seen.index("ascent")
+    assert i_desc < i_bot < i_asc
+    assert seen[-1] == "standing"
+
+
+def test_rounded_hinge_cues_before_the_rep_ends() -> None:
+    seq, motion = _hinge(60.0)
+    _, outs, events = feed(seq, movement="hinge")
+    cues = _by(events, "cue")
+    reps = _by(events, "rep")
+    assert len(reps) == 2
+    mid = [c for c in cues if c["source"] == "mid_rep" and c["rule"] == "lumbar_rounding"]
+    assert {c["rep"] for c in mid} == {1, 2}
+    for c in mid:  # the cue comes while the rep is still going on
+        rep = next(r for r in reps if r["rep"] == c["rep"])
+        assert rep["start_frame"] <= c["frame"] < rep["end_frame"]
+        assert c["value"] >= 10.0
+        assert c["text"] == "Hinge at the hips: your low back is rounding."
+    findings = [f for f in _by(events, "finding") if f["rule"] == "lumbar_rounding"]
+    assert {f["rep"] for f in findings} == {1, 2}
+    # one cue per rep and rule: the rep's finding does not repeat the mid-rep cue
+    assert len([c for c in cues if c["rule"] == "lumbar_rounding"]) == 2
+
+
+def test_neutral_hinge_gives_no_lumbar_cue() -> None:
+    seq, _ = _hinge(0.0)
+    _, _, events = feed(seq, movement="hinge")
+    assert len(_by(events, "rep")) == 2
+    assert not [e for e in events if e.get("rule") == "lumbar_rounding"]
+
+
+def test_calibration_says_when_the_view_is_wrong() -> None:
+    seq, _ = _hinge(0.0, view="front", n_reps=1)
+    _, _, events = feed(seq, movement="hinge")
+    cal = _by(events, "calibration")
+    assert cal and cal[0]["ok"] is False and cal[0]["view"] == "front"
+    assert "side" in cal[0]["message"]
+    seq, _ = _hinge(0.0, view="side", n_reps=1)
+    _, _, events = feed(seq, movement="hinge")
+    cal = _by(events, "calibration")
+    assert cal[0]["ok"] is True and cal[0]["view"] == "side" and cal[0]["still"] is True
+    # the baseline is the standing depth: hip + knee flexion near 0 standing
+    assert cal[0]["baseline_depth_deg"] == pytest.approx(0.0, abs=10.0)
+
+
+def test_async_judging_gives_the_same_reps() -> None:
+    motion = synthetic.make_motion("squat", view="front", fps=15.0, n_reps=2, **SMALL)
+    _, _, sync_events = feed(motion.sequence, movement="squat")
+    _, _, async_events = feed(motion.sequence, movement="squat", judge_async=True)
+    key = lambda e: (e["rep"], e["start_frame"], e["bottom_frame"], e["end_frame"])  # noqa: E731
+    assert [key(e) for e in _by(async_events, "rep")] == [key(e) for e in _by(sync_events, "rep")]
+    assert len(_by(sync_events, "rep")) == 2
+
+
+def test_dropped_frames_keep_the_reps() -> None:
+    motion = synthetic.make_motion("squat", view="side", fps=30.0, n_reps=2, **SMALL)
+    rng = np.random.default_rng(3)
+    skip = set(rng.choice(len(motion.sequence), len(motion.sequence) // 4, replace=False).tolist())
+    _, _, events = feed(motion.sequence, movement="squat", skip=skip)
+    reps = _by(events, "rep")
+    assert len(reps) == 2
+    for r, b in zip(reps, motion.bottoms):
+        assert abs(r["bottom_frame"] - b) <= 3
+
+
+def test_reset_starts_a_new_set() -> None:
+    motion = synthetic.make_motion("squat", view="side", fps=15.0, n_reps=2, **SMALL)
+    seq = motion.sequence
+    step = LiveStep(width=seq.width, height=seq.height, fps=seq.fps, movement="squat",
+                    judge_async=False)
+    half = (motion.bottoms[0] + motion.bottoms[1]) // 2
+    events = []
+    from tests.live.helpers import candidates
+
+    for r, c in enumerate(candidates(seq)):
+        if r == half:
+            events.append(step.reset_count())
+            assert step.rep_count == 0
+        events += step.push(int(seq.frame_index[r]), float(seq.time_s[r]), c).events
+    events += step.finish()
+    reps = _by(events, "rep")
+    assert [(e["set"], e["rep"]) for e in reps] == [(1, 1), (2, 1)]
+    assert step.rep_count == 1
+
+
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(ValueError, match="movement"):
+        LiveStep(width=10, height=10, fps=30, movement="lunge")
+    with pytest.raises(ValueError, match="fps"):
+        LiveStep(width=10, height=10, fps=0)
