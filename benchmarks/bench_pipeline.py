@@ -238,10 +238,9 @@ class _TimedLandmarker:
 @contextlib.contextmanager
 def instrumented(stages: Stages) -> Iterator[None]:
     """Patch thin timers around movescreen's stages for the duration of the block."""
-    import movescreen.pipeline as pipeline
-    import movescreen.pose.estimate as estimate
     import movescreen.pose.mediapipe_backend as mpb
-    import movescreen.sources as sources
+    from movescreen import pipeline, sources
+    from movescreen.pose import estimate
 
     saved: list[tuple[Any, str, Any]] = []
 
@@ -417,9 +416,10 @@ def format_table(results: list[dict[str, Any]], startup_s: float) -> str:
             f"{ratio_in:.3f}", f"{ratio_net:.3f}", "met" if ratio_in < TARGET_RATIO else "NOT met",
         ))
     widths = [max(len(h), *(len(row[i]) for row in lines)) for i, h in enumerate(head)]
-    fmt = lambda row: "  ".join(  # noqa: E731
-        cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))
-    )
+    def fmt(row: list[str]) -> str:
+        return "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))
+        )
     return "\n".join([fmt(head), fmt(tuple("-" * w for w in widths))] + [fmt(row) for row in lines])
 
 

@@ -161,7 +161,7 @@ def load(clip: str, data: Path, cache: Path | None, mask_margin: float | None,
     key = f"{Path(name).stem}{'_' + half if half else ''}_m{mask_margin}.pkl"
     if cache is not None and (cache / key).exists():
         with open(cache / key, "rb") as f:
-            return pickle.load(f)  # noqa: S301 - our own cache
+            return pickle.load(f)
     path = data / "videos" / name
     if half:
         path = write_half(path, half, tmp)

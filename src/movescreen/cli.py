@@ -6,7 +6,6 @@ for batch, some inputs failed; 2 bad input, model or usage (nothing analysed).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -16,10 +15,10 @@ from typing import Any
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import click  # noqa: E402
+import click
 
-from movescreen import __version__  # noqa: E402
-from movescreen.errors import MovescreenError, NoPersonError  # noqa: E402
+from movescreen import __version__
+from movescreen.errors import MovescreenError, NoPersonError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -110,7 +109,7 @@ def _print_summary(input_path: Path, out: Path, report: dict[str, Any]) -> None:
     if findings:
         click.echo("Findings:")
         for f in findings:
-            side = f"" if f["side"] in ("none", "both") else f" ({f['side']})"
+            side = "" if f["side"] in ("none", "both") else f" ({f['side']})"
             click.echo(f"  rep {f['rep']}: {f['severity'].upper():7s} {f['rule']}{side}: {f['message_client']}")
     elif mv:
         click.echo("No compensation reached a threshold.")

@@ -10,7 +10,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +211,7 @@ def build_report(analysis: Analysis, *, status: str = "ok", error: str | None = 
     info = analysis.info.as_dict()
     info["sha256"] = analysis.input_sha256
     q = analysis.quality.as_dict()
-    q["warnings"] = list(analysis.warnings) + list(q["warnings"])  # type: ignore[arg-type]
+    q["warnings"] = list(analysis.warnings) + list(analysis.quality.warnings)
     q["max_people_seen"] = analysis.max_people_seen
     report: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -226,7 +226,7 @@ def build_report(analysis: Analysis, *, status: str = "ok", error: str | None = 
             "model": None if analysis.model is None else analysis.model.as_dict(),
             "versions": v,
             "settings": analysis.options.as_dict(),
-            "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
     }
     kin = analysis.kinematics
@@ -339,7 +339,7 @@ def render_outputs(analysis: Analysis, out_dir: str | os.PathLike[str], paths: d
     report["quality"]["warnings"] += warnings
     write_json_atomic(out / "report.json", report)
     if opts.html and "html" in rendered:
-        from movescreen.render import write_html_report, load_analysis_folder
+        from movescreen.render import load_analysis_folder, write_html_report
 
         write_html_report(load_analysis_folder(out), out / "report.html")  # now with the outputs list
     return warnings

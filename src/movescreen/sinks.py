@@ -49,7 +49,8 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[Any]], None],
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"newline": "", "encoding": "utf-8"})) as f:
+        f: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", newline="", encoding="utf-8")
+        with f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
@@ -64,7 +65,10 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[Any]], None],
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    return write_atomic(path, lambda f: f.write(text))
+    def write(f: IO[str]) -> None:
+        f.write(text)
+
+    return write_atomic(path, write)
 
 
 def _json_default(o: Any) -> Any:

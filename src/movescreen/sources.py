@@ -197,7 +197,7 @@ class VideoFileSource:
                 if t <= last_t:  # broken or repeated timestamps: keep time strictly increasing
                     t = last_t + 1.0 / self.info.fps
                 last_t = t
-                image = frame.to_ndarray(format="bgr24")
+                image: npt.NDArray[np.uint8] = frame.to_ndarray(format="bgr24")  # type: ignore[assignment]
                 yield Frame(index, float(t), _rotate_upright(image, self.info.rotation_deg))
                 index += 1
         except (av.error.FFmpegError, ValueError) as e:
@@ -260,7 +260,7 @@ class ImageFolderSource:
                 self.warnings.append(str(e) + " It was skipped.")
                 continue
             if img.shape[:2] != (h, w):
-                img = cv2.resize(img, (w, h))
+                img = np.asarray(cv2.resize(img, (w, h)), np.uint8)
             yield Frame(i, i / self.info.fps, img)
 
     def close(self) -> None:
@@ -273,7 +273,7 @@ def _read_image(path: Path) -> npt.NDArray[np.uint8]:
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
         raise InputError(f"The image {path.name} could not be read.")
-    return img
+    return np.asarray(img, np.uint8)
 
 
 # --------------------------------------------------------------------------- webcams
@@ -330,7 +330,7 @@ class CameraSource:
                 time.sleep(0.01)
                 continue
             last_ok = now
-            yield Frame(index, now - t0, img)
+            yield Frame(index, now - t0, np.asarray(img, np.uint8))
             index += 1
 
     def close(self) -> None:

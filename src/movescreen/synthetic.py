@@ -270,7 +270,7 @@ def make_motion(
             pts[f"{side}_heel"], pts[f"{side}_foot_index"] = heel, toe
             pts[f"{side}_ankle"], pts[f"{side}_knee"], hips[side] = ankle, knee, hip
         mid_hip = 0.5 * (hips["left"] + hips["right"])
-        for side, s in (("left", 1.0), ("right", -1.0)):
+        for side in ("left", "right"):
             pts[f"{side}_hip"] = hips[side]
         trunk_dir = np.sin(tr) * F + np.cos(tr) * U
         mid_sh = mid_hip + TRUNK_M * trunk_dir

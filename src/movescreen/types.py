@@ -184,7 +184,7 @@ class LandmarkSequence:
     @property
     def has_pose(self) -> npt.NDArray[np.bool_]:
         """Frames (rows) where the subject's pose was found: shape (T,)."""
-        return np.isfinite(self.image_xyz[:, :, 0]).any(axis=1)
+        return np.asarray(np.isfinite(self.image_xyz[:, :, 0]).any(axis=1))
 
     @classmethod
     def empty(cls, n_frames: int, width: int, height: int, fps: float) -> LandmarkSequence:

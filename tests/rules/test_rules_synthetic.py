@@ -108,7 +108,7 @@ def test_squatting_the_hinge_does_not_apply_to_a_squat():
 def _lean_back_at_top(seq, depth, lean_deg):
     """Rotate the upper body (head, shoulders, arms) back about the hips where standing."""
     img = seq.image_xyz.copy()
-    upper = list(range(0, 23))
+    upper = list(range(23))
     hips = 0.5 * (img[:, INDEX["left_hip"], :2] + img[:, INDEX["right_hip"], :2])
     facing = 1.0 if np.nanmean(img[:, INDEX["left_foot_index"], 0] - img[:, INDEX["left_heel"], 0]) > 0 else -1.0
     for t in np.flatnonzero(depth < 0.02):

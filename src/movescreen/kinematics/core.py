@@ -197,7 +197,7 @@ def analyze_kinematics(
     seq: LandmarkSequence,
     *,
     movement: Movement = "auto",
-    filter: FilterName = "butterworth",  # noqa: A002 - the name the CLI and config use
+    filter: FilterName = "butterworth",
     cutoff_hz: float = 6.0,
     max_gap_s: float = 0.25,
     min_visibility: float = 0.5,

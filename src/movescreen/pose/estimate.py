@@ -19,7 +19,7 @@ from movescreen.landmarks import NUM_LANDMARKS
 from movescreen.pose.backend import PoseBackend, PoseCandidate
 from movescreen.pose.subject import BBox, choose_subject, count_others
 from movescreen.sources import FrameSource, detect_content_box
-from movescreen.types import Box, Frame, LandmarkSequence, MaskCrop, VideoInfo
+from movescreen.types import Frame, LandmarkSequence, MaskCrop, VideoInfo
 
 BackendFactory = Callable[[], PoseBackend]
 
@@ -179,10 +179,10 @@ def estimate_landmarks(
         scanner.backend.crop = box
     rows_idx: list[int] = []
     rows_t: list[float] = []
-    image = []
-    world = []
-    vis = []
-    pres = []
+    image: list[np.ndarray] = []
+    world: list[np.ndarray] = []
+    vis: list[np.ndarray] = []
+    pres: list[np.ndarray] = []
     masks: dict[int, MaskCrop] = {}
     prev_box: BBox | None = None
     run_warnings: list[str] = []
@@ -198,14 +198,15 @@ def estimate_landmarks(
             rows_idx.append(fr.index)
             rows_t.append(fr.time_s)
             if k is None:
-                image.append(nan3), world.append(nan3), vis.append(nan1), pres.append(nan1)
+                row_arrays = (nan3, nan3, nan1, nan1)
             else:
                 c: PoseCandidate = cands[k]
-                image.append(c.image_xyz), world.append(c.world_xyz)
-                vis.append(c.visibility), pres.append(c.presence)
+                row_arrays = (c.image_xyz, c.world_xyz, c.visibility, c.presence)
                 if c.mask is not None:
                     masks[row] = c.mask
                 prev_box = c.bbox()
+            for store, arr in zip((image, world, vis, pres), row_arrays):
+                store.append(arr)
             others = count_others(cands, prev_box if k is not None else None)
             if scanner is not None and fr.time_s >= next_scan:
                 next_scan = fr.time_s + scan_interval_s

@@ -204,7 +204,7 @@ def fetch_model(name: str, *, timeout_s: float = 20.0, dest_dir: Path | None = N
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"pose_landmarker_{name}.task"
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as resp:  # noqa: S310 - fixed https URL
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
             fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
             with os.fdopen(fd, "wb") as f:
                 while chunk := resp.read(1 << 20):
