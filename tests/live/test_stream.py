@@ -8,7 +8,6 @@ import pytest
 from movescreen import synthetic
 from movescreen.pipeline import AnalyzeOptions, compute_kinematics
 from movescreen.stream import LiveStep
-
 from tests.live.helpers import feed
 
 SMALL = {"width": 400, "height": 600, "px_per_m": 250.0}
