@@ -108,9 +108,16 @@ def _wait_for_quiet(max_load: float | None, timeout_s: float = 600.0) -> None:
 
 
 def bench_throughput(
-    videos: list[Path], workers: list[int], repeat: int, max_load: float | None = None
+    videos: list[Path],
+    workers: list[int],
+    repeat: int,
+    max_load: float | None = None,
+    options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from movescreen.batch import run_batch
+    from movescreen.pipeline import AnalyzeOptions
+
+    opts = AnalyzeOptions(**(options or {}))
 
     with tempfile.TemporaryDirectory(prefix="movescreen-bench-batch-") as tmp:
         folder = Path(tmp) / "videos"
@@ -125,7 +132,7 @@ def bench_throughput(
                 load0 = os.getloadavg()[0]
                 ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t0 = time.perf_counter()
-                res = run_batch(folder, out, workers=n, force=True, progress=False)
+                res = run_batch(folder, out, workers=n, force=True, progress=False, options=opts)
                 wall = time.perf_counter() - t0
                 ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers are reaped by now
                 cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
@@ -153,6 +160,7 @@ def bench_throughput(
     base = best[workers[0]]["throughput"]
     return {
         "videos": [v.name for v in videos],
+        "options": options or {},
         "runs": {str(n): runs[n] for n in workers},
         "best_throughput": {str(n): best[n]["throughput"] for n in workers},
         "median_throughput": {
@@ -295,6 +303,12 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="before each run wait (up to 10 min) until the 1-min load average is below this",
     )
+    t.add_argument(
+        "--options",
+        type=json.loads,
+        default=None,
+        help='AnalyzeOptions fields as JSON, e.g. \'{"video": false, "html": false}\'',
+    )
     f = sub.add_parser("fps-agreement")
     f.add_argument("videos", nargs="*", type=Path)
     f.add_argument("--analysis-fps", type=float, default=15.0)
@@ -303,7 +317,9 @@ def main(argv: list[str] | None = None) -> None:
     result: dict[str, Any] = {"machine": _machine()}
     if args.cmd == "throughput":
         videos = args.videos or _default_clips(THROUGHPUT_CLIPS)
-        result["throughput"] = bench_throughput(videos, args.workers, args.repeat, args.max_load)
+        result["throughput"] = bench_throughput(
+            videos, args.workers, args.repeat, args.max_load, args.options
+        )
         tp = result["throughput"]
         for n in args.workers:
             print(

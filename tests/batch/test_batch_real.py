@@ -107,11 +107,16 @@ def test_two_workers_give_the_same_results_as_one(folder, clean_run, tmp_path):
     assert output_snapshot(tmp_path) == output_snapshot(out1)
 
 
-def _start_batch(folder: Path, out: Path, workers: int) -> subprocess.Popen:
+LIGHT = {"video": False, "key_frames": False, "html": False, "scan_people": False}
+
+
+def _start_batch(
+    folder: Path, out: Path, workers: int, options: dict | None = None
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO / "src"),
-        "MOVESCREEN_BATCH_ARGS": '{"progress": false}',
+        "MOVESCREEN_BATCH_ARGS": json.dumps({"progress": False, "options": options or {}}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "movescreen.batch", str(folder), str(out), str(workers)],
@@ -169,7 +174,7 @@ def test_killed_batch_resumes_to_the_same_outputs(folder, clean_run, tmp_path):
 
 
 def test_ctrl_c_finishes_running_video_and_records_the_rest(folder, tmp_path):
-    proc = _start_batch(folder, tmp_path, workers=1)
+    proc = _start_batch(folder, tmp_path, workers=1, options=LIGHT)
     _wait_for(tmp_path / "summary.csv", proc)
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
@@ -205,7 +210,7 @@ def test_analysis_fps_analyses_every_kth_frame_with_container_times(tmp_path):
 
     src = tmp_path / "a.mp4"
     shutil.copy(EXAMPLE_VIDEO, src)  # 65 frames at 5 fps
-    opts = AnalyzeOptions(masks=False, scan_people=False)
+    opts = AnalyzeOptions(masks=False, **LIGHT)
     row = run_one(BatchJob(str(src), str(tmp_path / "half"), "a.mp4", opts, analysis_fps=2.5))
     full = run_one(BatchJob(str(src), str(tmp_path / "full"), "a.mp4", opts))
     assert row["status"] == full["status"] == "ok"
