@@ -210,3 +210,21 @@ def test_report_command_re_renders_html(tmp_path, example_out):
     assert (d / "report.html").is_file()
     res = CliRunner().invoke(main, ["report", str(tmp_path / "nothing-here")])
     assert res.exit_code == 2 and "movescreen: error:" in res.output
+
+
+@pytest.mark.model
+def test_batch_command_reports_failures_and_exit_code(tmp_path):
+    import shutil
+
+    folder = tmp_path / "clients"
+    folder.mkdir()
+    shutil.copy(EXAMPLE_VIDEO, folder / "anna.mp4")
+    (folder / "empty.mp4").write_bytes(b"")
+    res = CliRunner().invoke(main, ["batch", str(folder), "--out", str(tmp_path / "out"),
+                                    "--workers", "1", "--no-video", "--no-frames", "-q"])
+    assert res.exit_code == 1, res.output
+    assert "1 ok, 1 failed" in res.output
+    rows = (tmp_path / "out" / "summary.csv").read_text().splitlines()
+    assert len(rows) == 3 and "empty (0 bytes)" in "\n".join(rows)
+    assert (tmp_path / "out" / "anna" / "report.json").is_file()
+    assert (tmp_path / "out" / "index.html").is_file()

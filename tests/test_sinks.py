@@ -99,3 +99,15 @@ def test_angles_csv_round_trip(tmp_path):
     back = read_angles_csv(p)
     assert back["view"].tolist() == ["side", "side", "oblique"]
     np.testing.assert_allclose(back["left_knee_flexion_image_deg"], [1.5, np.nan, 90.25])
+
+
+def test_atomic_write_gives_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        p = write_atomic(tmp_path / "r.txt", lambda f: f.write("x"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o644

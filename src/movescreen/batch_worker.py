@@ -19,11 +19,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import os
-import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +29,7 @@ from typing import Any, Literal
 from movescreen import __version__
 from movescreen.errors import InputError, MovescreenError, NoPersonError
 from movescreen.pipeline import AnalyzeOptions
-from movescreen.types import Frame
+from movescreen.sources import SubsampledSource, select_every_k, subsample_frames  # noqa: F401
 
 Status = Literal["ok", "failed", "skipped"]
 STATUSES: tuple[Status, ...] = ("ok", "failed", "skipped")
@@ -41,133 +39,6 @@ MARKER_VERSION = 1
 # Outputs a (re)run replaces; removed before the job starts so a stale report of older content
 # can never sit beside a failed rerun looking complete.
 REPORT_FILES = ("report.json", "report.html")
-
-
-# --------------------------------------------------------------------------- frame subsampling
-
-
-def select_every_k(source_fps: float, target_fps: float | None) -> int:
-    """How many source frames one analysed frame stands for, for a constant-rate video.
-
-    Frames are kept when at least ``0.9 / target_fps`` seconds have passed since the last kept
-    one (see :func:`subsample_frames`), so for a constant frame rate this is the smallest ``k``
-    with ``k / source_fps >= 0.9 / target_fps``: the analysed rate is at most about
-    ``target_fps`` and the spacing stays uniform (filters assume it).
-
-    >>> select_every_k(30.0, 15.0), select_every_k(60.0, 15.0), select_every_k(25.0, 15.0)
-    (2, 4, 2)
-    >>> select_every_k(30.0, 30.0), select_every_k(30.0, None), select_every_k(5.0, 15.0)
-    (1, 1, 1)
-    """
-    if target_fps is None or not source_fps > 0 or target_fps >= source_fps:
-        return 1
-    return max(1, math.ceil(0.9 * source_fps / target_fps - 1e-9))
-
-
-def subsample_frames(frames: Iterable[Frame], target_fps: float | None) -> Iterator[Frame]:
-    """Yield the frames to analyse at about ``target_fps``, keeping their container times.
-
-    Parameters
-    ----------
-    frames : iterable of Frame
-        Frames in presentation order, ``time_s`` strictly increasing (what every source yields).
-    target_fps : float or None
-        The largest analysed rate wanted, frames per second. None or a rate at or above the
-        video's own passes every frame through.
-
-    Yields
-    ------
-    Frame
-        The first frame, then each frame at least ``0.9 / target_fps`` seconds after the last
-        one kept. ``index`` and ``time_s`` are the source's (never renumbered), so outputs still
-        refer to the video's own frame numbers and times.
-
-    Notes
-    -----
-    The 10 % tolerance absorbs timestamp rounding (millisecond time bases, variable-frame-rate
-    phone videos): 30 fps to 15 keeps every 2nd frame, 60 to 15 every 4th, 25 to 15 every 2nd
-    (12.5 fps: the analysed rate never exceeds the target by more than the tolerance).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> fr = [Frame(i, i / 30, np.zeros((1, 1, 3), np.uint8)) for i in range(7)]
-    >>> [f.index for f in subsample_frames(fr, 15.0)]
-    [0, 2, 4, 6]
-    >>> [f.index for f in subsample_frames(fr, None)]
-    [0, 1, 2, 3, 4, 5, 6]
-    """
-    if target_fps is None:
-        yield from frames
-        return
-    if not (target_fps > 0 and math.isfinite(target_fps)):
-        raise InputError(f"expected a positive analysis frame rate, got {target_fps!r}.")
-    min_gap_s = 0.9 / target_fps
-    last_t = -math.inf
-    for fr in frames:
-        if fr.time_s - last_t >= min_gap_s:
-            last_t = fr.time_s
-            yield fr
-
-
-class SubsampledSource:
-    """A frame source that yields :func:`subsample_frames` of another source.
-
-    ``info.fps`` is the analysed rate (what filters downstream must use as the sample rate) and
-    ``info.frame_count`` the expected number of analysed frames; ``source_fps`` keeps the
-    video's own rate.
-    """
-
-    def __init__(self, source: Any, target_fps: float) -> None:
-        self._source = source
-        self.target_fps = float(target_fps)
-        self.source_fps = float(source.info.fps)
-        k = select_every_k(self.source_fps, self.target_fps)
-        count = source.info.frame_count
-        self.info = replace(
-            source.info,
-            fps=self.source_fps / k,
-            frame_count=(count + k - 1) // k if count else 0,
-        )
-
-    @property
-    def warnings(self) -> list[str]:
-        return self._source.warnings  # type: ignore[no-any-return]
-
-    def __iter__(self) -> Iterator[Frame]:
-        return subsample_frames(self._source, self.target_fps)
-
-    def close(self) -> None:
-        self._source.close()
-
-
-# Interim plumbing until the pipeline grows ``AnalyzeOptions.analysis_fps``: the pipeline looks up
-# ``movescreen.sources.open_source`` when it runs, so a worker process installs (once) a wrapper
-# that subsamples when the *calling thread* asked for it. Thread-local, so Dask workers running
-# several tasks in threads do not affect each other.
-_local = threading.local()
-_install_lock = threading.Lock()
-
-
-def _install_subsampling_hook() -> None:
-    from movescreen import sources
-
-    with _install_lock:
-        if getattr(sources.open_source, "_movescreen_batch_hook", False):
-            return
-        original = sources.open_source
-
-        def open_source(spec: Any) -> Any:
-            src = original(spec)
-            fps = getattr(_local, "analysis_fps", None)
-            if fps is None:
-                return src
-            wrapped = SubsampledSource(src, fps)
-            _local.source_fps = wrapped.source_fps
-            return wrapped
-
-        open_source._movescreen_batch_hook = True  # type: ignore[attr-defined]
-        sources.open_source = open_source
 
 
 # --------------------------------------------------------------------------- jobs and keys
@@ -340,19 +211,6 @@ def _one_sentence(e: BaseException) -> str:
     return f"Unexpected {what} while analysing ({msg[:200] or 'no details'}); please report it."
 
 
-def _mark_analysis_fps(out_dir: Path, job: BatchJob, note: dict[str, Any]) -> None:
-    """Record ``analysis_fps`` in ``report.json``'s provenance (interim, see module notes)."""
-    from movescreen.sinks import write_json_atomic
-
-    path = out_dir / "report.json"
-    report = json.loads(path.read_text(encoding="utf-8"))
-    prov = report.setdefault("provenance", {})
-    settings = prov.setdefault("settings", {})
-    settings["analysis_fps"] = job.analysis_fps
-    settings.update(note)
-    write_json_atomic(path, report)
-
-
 def run_one(job: BatchJob) -> dict[str, Any]:
     """Analyse ``job.input_path`` into ``job.out_dir`` (or reuse a finished result).
 
@@ -386,10 +244,9 @@ def run_one(job: BatchJob) -> dict[str, Any]:
     status: Status = "ok"
     error = ""
     final = True  # would a rerun give the same result? (then a done marker is written)
-    _install_subsampling_hook()
-    _local.analysis_fps = job.analysis_fps
+    options = job.options if job.analysis_fps is None else replace(job.options, analysis_fps=job.analysis_fps)
     try:
-        report = run_analysis(src, out, job.options)
+        report = run_analysis(src, out, options)
         report.pop("_warnings", None)
     except NoPersonError as e:
         status, error = "failed", _one_sentence(e)
@@ -398,18 +255,12 @@ def run_one(job: BatchJob) -> dict[str, Any]:
         status, error, final = "failed", _one_sentence(e), False
     except Exception as e:  # noqa: BLE001 - one bad video must not stop the batch
         status, error, final = "failed", _one_sentence(e), False
-    finally:
-        _local.analysis_fps = None
     report_path = out / "report.json"
     if report is None and report_path.is_file():  # e.g. NoPersonError wrote a failed report
         try:
             report = json.loads(report_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             report = None
-    if job.analysis_fps is not None and report_path.is_file():
-        note = {"source_fps": getattr(_local, "source_fps", None)}
-        _mark_analysis_fps(out, job, note)
-        _local.source_fps = None
     row = make_row(
         job.rel,
         status,

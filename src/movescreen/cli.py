@@ -1,7 +1,8 @@
 """Command-line interface: the only code that prints, parses flags and sets exit codes.
 
 Exit codes: 0 success; 1 the input was read but could not be analysed (e.g. nobody in it) or,
-for batch, some inputs failed; 2 bad input, model or usage (nothing analysed).
+for batch, some inputs failed or were not reached; 2 bad input, model, config or usage (nothing
+analysed); 130 a batch stopped by Ctrl-C (what finished is kept).
 """
 
 from __future__ import annotations
@@ -137,6 +138,60 @@ def report(directory: Path, video: Path | None, blur_faces: bool, no_video: bool
         return
     for p in out.values():
         click.echo(f"  {p}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Output folder: one sub-folder per video, plus summary.csv and index.html.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: the number of CPUs).")
+@click.option("--recursive", is_flag=True, help="Also analyse videos in sub-folders.")
+@click.option("--analysis-fps", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Analyse about this many frames per second (faster; see docs/batch.md).")
+@click.option("--force", is_flag=True, help="Redo every video, even those already analysed.")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Send the videos to this Dask scheduler (needs movescreen[distributed]).")
+@click.option("--model", type=click.Path(path_type=Path), default=None, envvar="MOVESCREEN_MODEL")
+@click.option("--movement", type=click.Choice(["auto", "squat", "hinge"]), default="auto", show_default=True)
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None)
+@click.option("--blur-faces", is_flag=True)
+@click.option("--no-video", is_flag=True)
+@click.option("--no-frames", is_flag=True)
+@click.option("--no-html", is_flag=True)
+@click.option("--no-masks", is_flag=True)
+@click.option("--no-people-scan", is_flag=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or per-video lines.")
+def batch(folder: Path, out_dir: Path, workers: int | None, recursive: bool,
+          analysis_fps: float | None, force: bool, dask_address: str | None, model: Path | None,
+          movement: str, config_path: Path | None, blur_faces: bool, no_video: bool,
+          no_frames: bool, no_html: bool, no_masks: bool, no_people_scan: bool, quiet: bool) -> None:
+    """Analyse every video in FOLDER: one report per video and a summary table for all.
+
+    Running the same command again resumes: videos already analysed with the same content,
+    settings and version are kept; the rest are (re)done.
+    """
+    from movescreen.batch import run_batch
+    from movescreen.pipeline import AnalyzeOptions
+
+    options = AnalyzeOptions(
+        model=str(model) if model else None, masks=not no_masks, scan_people=not no_people_scan,
+        movement=movement, config=str(config_path) if config_path else None,
+        blur_faces=blur_faces, video=not no_video, key_frames=not no_frames, html=not no_html,
+    )
+    try:
+        result = run_batch(folder, out_dir, workers=workers, recursive=recursive, options=options,
+                           force=force, dask_address=dask_address, analysis_fps=analysis_fps,
+                           progress=not quiet)
+    except MovescreenError as e:
+        _fail(str(e))
+        return
+    c = result.counts
+    click.echo(
+        f"{c['ok']} ok, {c['failed']} failed, {c['skipped']} not analysed "
+        f"({result.reused} kept from an earlier run): {result.summary_csv}, {result.index_html}"
+    )
+    sys.exit(result.exit_code)
 
 
 @main.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ class AnalyzeOptions:
     filter: str = "butterworth"  # butterworth | one_euro | none
     cutoff_hz: float = 6.0
     max_gap_s: float = 0.25
+    analysis_fps: float | None = None  # analyse a subsample of the frames (batch --analysis-fps)
     config: str | None = None  # rule thresholds TOML overriding rules/defaults.toml
     pain: str | None = None  # pain the client reports ("left knee"): the report recommends referral
     blur_faces: bool = False
@@ -71,6 +72,7 @@ class AnalyzeOptions:
             "filter": self.filter,
             "cutoff_hz": self.cutoff_hz,
             "max_gap_s": self.max_gap_s,
+            "analysis_fps": self.analysis_fps,
         }
 
 
@@ -173,10 +175,12 @@ def _analyze_frames(
 ) -> Analysis:
     from movescreen.pose.estimate import estimate_landmarks
     from movescreen.pose.mediapipe_backend import MediaPipePoseBackend
-    from movescreen.sources import open_source
+    from movescreen.sources import SubsampledSource, open_source
 
     model = resolve_model(options.model)  # fail on a bad model before decoding anything
     source = open_source(path)
+    if options.analysis_fps is not None:
+        source = SubsampledSource(source, options.analysis_fps)
     try:
         if on_start is not None:
             on_start(source.info)
@@ -199,6 +203,8 @@ def _analyze_frames(
         source.close()
     quality = assess_quality(run.sequence)
     warnings = list(source.warnings) + run.warnings
+    if isinstance(source, SubsampledSource):  # report the video's own rate; the sequence keeps its own
+        run.info = replace(run.info, fps=source.source_fps)
     sha = file_sha256(path) if path.is_file() else None
     return Analysis(
         run.info, run.sequence, quality, warnings, model, options, sha, run.max_people_seen
@@ -210,6 +216,8 @@ def build_report(analysis: Analysis, *, status: str = "ok", error: str | None = 
     v = versions()
     info = analysis.info.as_dict()
     info["sha256"] = analysis.input_sha256
+    if analysis.options.analysis_fps is not None:
+        info["analysed_fps"] = round(float(analysis.sequence.fps), 4)  # frame_count counts these
     q = analysis.quality.as_dict()
     q["warnings"] = list(analysis.warnings) + list(analysis.quality.warnings)
     q["max_people_seen"] = analysis.max_people_seen

@@ -54,6 +54,7 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[Any]], None],
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -62,6 +63,12 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[Any]], None],
             pass
         raise
     return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:

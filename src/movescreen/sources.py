@@ -8,11 +8,13 @@ with an ``info`` attribute and a ``warnings`` list filled while it is read.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -335,6 +337,101 @@ class CameraSource:
 
     def close(self) -> None:
         self._cap.release()
+
+
+# --------------------------------------------------------------------------- subsampling
+
+
+def select_every_k(source_fps: float, target_fps: float | None) -> int:
+    """How many source frames one analysed frame stands for, for a constant-rate video.
+
+    Frames are kept when at least ``0.9 / target_fps`` seconds have passed since the last kept
+    one (see :func:`subsample_frames`), so for a constant frame rate this is the smallest ``k``
+    with ``k / source_fps >= 0.9 / target_fps``: the analysed rate is at most about
+    ``target_fps`` and the spacing stays uniform (filters assume it).
+
+    >>> select_every_k(30.0, 15.0), select_every_k(60.0, 15.0), select_every_k(25.0, 15.0)
+    (2, 4, 2)
+    >>> select_every_k(30.0, 30.0), select_every_k(30.0, None), select_every_k(5.0, 15.0)
+    (1, 1, 1)
+    """
+    if target_fps is None or not source_fps > 0 or target_fps >= source_fps:
+        return 1
+    return max(1, math.ceil(0.9 * source_fps / target_fps - 1e-9))
+
+
+def subsample_frames(frames: Iterable[Frame], target_fps: float | None) -> Iterator[Frame]:
+    """Yield the frames to analyse at about ``target_fps``, keeping their container times.
+
+    Parameters
+    ----------
+    frames : iterable of Frame
+        Frames in presentation order, ``time_s`` strictly increasing (what every source yields).
+    target_fps : float or None
+        The largest analysed rate wanted, frames per second. None or a rate at or above the
+        video's own passes every frame through.
+
+    Yields
+    ------
+    Frame
+        The first frame, then each frame at least ``0.9 / target_fps`` seconds after the last
+        one kept. ``index`` and ``time_s`` are the source's (never renumbered), so outputs still
+        refer to the video's own frame numbers and times.
+
+    Notes
+    -----
+    The 10 % tolerance absorbs timestamp rounding (millisecond time bases, variable-frame-rate
+    phone videos): 30 fps to 15 keeps every 2nd frame, 60 to 15 every 4th, 25 to 15 every 2nd
+    (12.5 fps: the analysed rate never exceeds the target by more than the tolerance).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fr = [Frame(i, i / 30, np.zeros((1, 1, 3), np.uint8)) for i in range(7)]
+    >>> [f.index for f in subsample_frames(fr, 15.0)]
+    [0, 2, 4, 6]
+    >>> [f.index for f in subsample_frames(fr, None)]
+    [0, 1, 2, 3, 4, 5, 6]
+    """
+    if target_fps is None:
+        yield from frames
+        return
+    if not (target_fps > 0 and math.isfinite(target_fps)):
+        raise InputError(f"expected a positive analysis frame rate, got {target_fps!r}.")
+    min_gap_s = 0.9 / target_fps
+    last_t = -math.inf
+    for fr in frames:
+        if fr.time_s - last_t >= min_gap_s:
+            last_t = fr.time_s
+            yield fr
+
+
+class SubsampledSource:
+    """A frame source that yields :func:`subsample_frames` of another source.
+
+    ``info.fps`` is the analysed rate (what filters downstream must use as the sample rate) and
+    ``info.frame_count`` the expected number of analysed frames; ``source_fps`` keeps the
+    video's own rate.
+    """
+
+    def __init__(self, source: Any, target_fps: float) -> None:
+        self._source = source
+        self.warnings: list[str] = source.warnings  # the same list: the inner source appends to it
+        self.target_fps = float(target_fps)
+        self.source_fps = float(source.info.fps)
+        k = select_every_k(self.source_fps, self.target_fps)
+        count = source.info.frame_count
+        self.info = replace(
+            source.info,
+            fps=self.source_fps / k,
+            frame_count=(count + k - 1) // k if count else 0,
+        )
+
+    def __iter__(self) -> Iterator[Frame]:
+        return subsample_frames(self._source, self.target_fps)
+
+    def close(self) -> None:
+        self._source.close()
 
 
 # --------------------------------------------------------------------------- dispatch

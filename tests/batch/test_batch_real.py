@@ -220,9 +220,9 @@ def test_analysis_fps_analyses_every_kth_frame_with_container_times(tmp_path):
     assert list(half_seq.time_s) == list(full_seq.time_s[::2])
     report = json.loads((tmp_path / "half" / "report.json").read_text())
     assert report["provenance"]["settings"]["analysis_fps"] == 2.5
-    assert report["provenance"]["settings"]["source_fps"] == 5.0
-    assert report["input"]["fps"] == 2.5  # the analysed rate: what filters must use
-    # the hook is per call: a later job without analysis_fps gets every frame
+    assert report["input"]["fps"] == 5.0  # the video's own rate
+    assert report["input"]["analysed_fps"] == 2.5  # the rate the filters used
+    # the setting is per job: a later job without analysis_fps gets every frame
     again = run_one(BatchJob(str(src), str(tmp_path / "full2"), "a.mp4", opts))
     assert again["status"] == "ok"
     assert len(read_landmarks_csv(tmp_path / "full2" / "landmarks.csv")) == 65

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from movescreen.batch_worker import SubsampledSource, select_every_k, subsample_frames
 from movescreen.errors import InputError
+from movescreen.sources import SubsampledSource, select_every_k, subsample_frames
 from movescreen.types import Frame, VideoInfo
 
 IMG = np.zeros((2, 2, 3), np.uint8)
