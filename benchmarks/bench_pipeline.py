@@ -254,7 +254,7 @@ def instrumented(stages: Stages) -> Iterator[None]:
         patch(obj, attr, stages.timed(name, getattr(obj, attr)))
 
     wrap(pipeline, "resolve_model", "setup: model lookup + checksum")
-    wrap(pipeline, "file_sha256", "outputs: input sha256")
+    wrap(pipeline, "file_sha256", "outputs: input sha256")  # imported from sinks
     wrap(pipeline, "assess_quality", "outputs: quality checks")
     wrap(pipeline, "write_landmarks_csv", "outputs: landmarks.csv")
     wrap(pipeline, "build_report", "outputs: report build")

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from movescreen import __version__
 from movescreen.errors import InputError, MovescreenError, NoPersonError
 from movescreen.pipeline import AnalyzeOptions
+from movescreen.sinks import file_sha256
 from movescreen.sources import SubsampledSource, select_every_k, subsample_frames  # noqa: F401
 
 Status = Literal["ok", "failed", "skipped"]
@@ -92,14 +93,6 @@ def compute_job_key(job: BatchJob, input_sha256: str) -> str:
     return hashlib.sha256(_canonical(material).encode()).hexdigest()
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def read_done_marker(out_dir: Path, key: str) -> dict[str, Any] | None:
     """The stored summary row when ``out_dir`` holds a finished job with this key, else None."""
     marker = out_dir / DONE_MARKER
@@ -115,7 +108,7 @@ def read_done_marker(out_dir: Path, key: str) -> dict[str, Any] | None:
         return None
     report = out_dir / "report.json"
     try:
-        if _file_sha256(report) != data.get("report_sha256"):
+        if file_sha256(report) != data.get("report_sha256"):
             return None
     except OSError:
         return None
@@ -227,7 +220,7 @@ def run_one(job: BatchJob) -> dict[str, Any]:
     out = Path(job.out_dir)
     src = Path(job.input_path)
     try:
-        sha = _file_sha256(src)
+        sha = file_sha256(src)
     except OSError as e:
         row = make_row(
             job.rel, "failed", error=f"{src.name} could not be read ({e.strerror or e})."
@@ -277,7 +270,7 @@ def run_one(job: BatchJob) -> dict[str, Any]:
                 "key": key,
                 "input_sha256": sha,
                 "movescreen_version": __version__,
-                "report_sha256": _file_sha256(report_path),
+                "report_sha256": file_sha256(report_path),
                 "row": row,
             },
         )

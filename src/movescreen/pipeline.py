@@ -6,7 +6,6 @@ Both are shared by the ``analyze`` and ``batch`` commands; ``live`` shares the p
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,7 @@ from movescreen.quality import Quality, assess_quality
 from movescreen.rules.engine import RulesResult, evaluate_rules
 from movescreen.safety import DISCLAIMER, PAIN_GUIDANCE
 from movescreen.sinks import (
+    file_sha256,
     read_landmarks_csv,
     write_angles_csv,
     write_json_atomic,
@@ -92,14 +92,6 @@ class Analysis:
     rules: RulesResult | None = None
     config: RulesConfig | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def is_landmarks_csv(path: Path) -> bool:

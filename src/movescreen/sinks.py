@@ -10,6 +10,7 @@ Missing values are empty cells (NaN in memory).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -63,6 +64,15 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[Any]], None],
             pass
         raise
     return target
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """sha256 of a file's content (hex), read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _umask() -> int:

@@ -7,7 +7,6 @@ variable, then the model bundled with the package (inside the wheel) or in the c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from movescreen.errors import ModelError
+from movescreen.sinks import file_sha256
 
 DEFAULT_MODEL = "pose_landmarker_full.task"
 OFFICIAL_MODELS = ("lite", "full", "heavy")
@@ -67,14 +67,6 @@ def cache_dir() -> Path:
     return Path(base) / "movescreen" / "models"
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _load_manifest(folder: Path) -> dict[str, Any]:
     p = folder / "manifest.json"
     if not p.is_file():
@@ -110,7 +102,7 @@ def verify_model(path: Path, origin: str, manifest: dict[str, Any] | None = None
     if not path.is_file():
         raise ModelError(f"No model file at {path}; {HOW_TO_GET}.")
     size = path.stat().st_size
-    digest = sha256_of(path)
+    digest = file_sha256(path)
     entry = (manifest or {}).get(path.name)
     verified = False
     if entry is not None:
@@ -221,7 +213,7 @@ def fetch_model(name: str, *, timeout_s: float = 20.0, dest_dir: Path | None = N
         os.unlink(tmp)
         raise
     os.replace(tmp, target)
-    digest = sha256_of(target)
+    digest = file_sha256(target)
     manifest_path = folder / "manifest.json"
     data: dict[str, Any] = {"schema": 1, "models": {}}
     if manifest_path.is_file():
