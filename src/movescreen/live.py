@@ -45,6 +45,7 @@ from movescreen.types import Frame
 
 Image = npt.NDArray[np.uint8]
 WINDOW_NAME = "movescreen live"
+MAX_WINDOW = (1280, 720)  # the window starts at the frame size, shrunk to fit this
 CUE_SHOW_S = 4.0
 SESSION_VIDEO = "session.mp4"
 EVENTS_FILE = "live_events.jsonl"
@@ -503,14 +504,23 @@ def run_live(
     if not headless and not _has_display():
         raise InputError("There is no display to show the live window on; use --headless "
                          "(JSON lines on stdout) or run it from a desktop session.")
-    rules_config = load_config(os.fspath(config) if config is not None else None)  # a bad config fails before the camera is opened
-    src: FrameSource = open_source(source) if isinstance(source, (str, os.PathLike)) else source
+    # a bad config fails before the camera is opened
+    rules_config = load_config(os.fspath(config) if config is not None else None)
+    if not headless:
+        _open_window(err)  # before the source: PyAV must not load first (see _open_window)
+    try:
+        src: FrameSource = open_source(source) if isinstance(source, (str, os.PathLike)) else source
+    except BaseException:
+        if not headless:
+            _close_window()
+        raise
     summary = LiveSummary(movement=movement)
     speaker = None
     recorder: SessionRecorder | None = None
     grabber: FrameGrabber | None = None
     step: LiveStep | None = None
     own_backend = backend is None
+    last_image: Image | None = None
     events_f: IO[str] | None = None
     record_path = Path(record_dir) if record_dir is not None else None
 
@@ -560,9 +570,9 @@ def run_live(
               "paced": bool(pace or is_camera), "headless": headless, "recording": record_path is not None,
               "speech": None if speaker is None else speaker.engine})
         grabber = FrameGrabber(src, pace=pace and not is_camera, lossless=not pace and not is_camera).start()
-        _loop(src, grabber, backend, step, choose_subject, emit, summary, speaker, recorder,
-              headless=headless, is_camera=is_camera, max_duration_s=max_duration_s,
-              summary_hold_s=summary_hold_s, t_start=t_start)
+        last_image = _loop(src, grabber, backend, step, choose_subject, emit, summary, speaker,
+                           recorder, headless=headless, is_camera=is_camera,
+                           max_duration_s=max_duration_s, t_start=t_start)
     finally:
         if grabber is not None:
             grabber.stop()
@@ -587,10 +597,21 @@ def run_live(
             summary.spoken = len(speaker.spoken)
         if step is not None:
             emit({"event": "summary", **summary.as_dict()})
+        show = not headless and last_image is not None and summary.stopped_by != "interrupted"
+        if show and last_image is not None:
+            lines = summary_lines(summary)
+            saving = ["Saving the session and its report..."] if recorder is not None else []
+            _show_summary(last_image, lines + saving, 0.0)
         if recorder is not None:
             _save(recorder, record_path, movement, config, model, summary, emit, warn)
         if events_f is not None:
             events_f.close()
+        if not headless:
+            if show and last_image is not None and summary_hold_s > 0:
+                saved = [f"Saved in {record_path}"] if recorder is not None else []
+                _show_summary(last_image, lines + saved + ["Press any key to close."],
+                              summary_hold_s)
+            _close_window()
     return summary
 
 
@@ -604,14 +625,13 @@ def _handle(ev: Event, emit: Callable[[Event], None], summary: LiveSummary, spea
 def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
           choose_subject: Callable[..., int | None], emit: Callable[[Event], None],
           summary: LiveSummary, speaker: Any, recorder: SessionRecorder | None, *,
-          headless: bool, is_camera: bool, max_duration_s: float | None, summary_hold_s: float,
-          t_start: float) -> None:
+          headless: bool, is_camera: bool, max_duration_s: float | None,
+          t_start: float) -> Image | None:
     cv2: Any = None
     if not headless:
         import cv2 as _cv2
 
         cv2 = _cv2
-        cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
     latencies: list[float] = []
     recent: deque[float] = deque(maxlen=30)  # processing times for the fps shown
     prev_box = None
@@ -691,6 +711,10 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
                           "message": message, "paused": paused}
                 img = draw_live_overlay(frame.image if not paused or last_image is None else last_image,
                                         last_out, status) if not first else frame.image
+                if last_image is None:  # the first picture sets the window's size
+                    h, w = img.shape[:2]
+                    k = min(1.0, MAX_WINDOW[0] / w, MAX_WINDOW[1] / h)
+                    cv2.resizeWindow(WINDOW_NAME, round(w * k), round(h * k))
                 if not paused:
                     last_image = frame.image
                 cv2.imshow(WINDOW_NAME, img)
@@ -719,23 +743,54 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
         summary.latency_max_ms = float(lat.max())
     if judge_delays:
         summary.judge_delay_max_ms = 1000 * max(judge_delays)
-    if cv2 is not None:
-        if last_image is not None and summary.stopped_by != "interrupted" and summary_hold_s > 0:
-            # judge what is left first, so the summary screen has every rep
-            for ev in step.finish():
-                _handle(ev, emit, summary, speaker)
-            for k_, v in summarize_session(step).items():
-                if hasattr(summary, k_):
-                    setattr(summary, k_, v)
-            cv2.imshow(WINDOW_NAME, draw_summary_screen(last_image, summary_lines(summary)))
-            t_end = time.perf_counter() + summary_hold_s
-            while time.perf_counter() < t_end and not stop.flag:
-                if cv2.waitKey(50) & 0xFF not in (255,):
-                    break
-                if cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) < 1:
-                    break
+    return last_image
+
+
+def _show_summary(image: Image, lines: list[str], hold_s: float) -> None:
+    """Show the end-of-set summary; wait up to ``hold_s`` for a key (or the window closing)."""
+    import cv2
+
+    cv2.imshow(WINDOW_NAME, draw_summary_screen(image, lines))
+    t_end = time.perf_counter() + hold_s
+    cv2.waitKey(1)
+    while time.perf_counter() < t_end:
+        if cv2.waitKey(50) & 0xFF != 255:
+            break
+        if cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) < 1:
+            break
+
+
+def _open_window(err: IO[str]) -> None:
+    """Create the live window.
+
+    OpenCV's Qt window livelocks when PyAV (which bundles its own libxcb) was loaded first
+    (PyAV issues #978 and #1050), so the window is created before any video is opened. When
+    PyAV is already loaded there is nothing left to do but say so.
+    """
+    import cv2
+
+    if "av" in sys.modules:
+        print("movescreen: warning: PyAV was loaded before the live window was created; on some "
+              "systems OpenCV's window then freezes. Start `movescreen live` in a fresh process.",
+              file=err, flush=True)
+    cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
+    cv2.resizeWindow(WINDOW_NAME, 640, 480)
+    # draw once now: Qt loads the rest of its X11 support on the first picture shown
+    from movescreen.render.annotate import put_text
+
+    blank = np.zeros((480, 640, 3), np.uint8)
+    cv2.imshow(WINDOW_NAME, put_text(blank, "Starting the camera and the pose model...", (20, 240)))
+    cv2.waitKey(1)
+
+
+def _close_window() -> None:
+    import cv2
+
+    try:
         cv2.destroyWindow(WINDOW_NAME)
         cv2.waitKey(1)
+    except cv2.error:  # already closed by the user
+        pass
 
 
 def _save(recorder: SessionRecorder, record_path: Path | None, movement: str,

@@ -89,7 +89,8 @@ class StepOutput:
     depth_deg : float
         Hip + knee flexion (mean of the sides), degrees; NaN without a person.
     phase : str
-        'calibrating', 'standing', 'descent', 'bottom', 'ascent', 'hold' (top-first reps) or
+        'calibrating', 'ready' (before the first movement), 'standing', 'descent', 'bottom',
+        'ascent', 'hold' (top-first reps) or
         'floor', 'lift', 'lockout', 'lowering' (a deadlift from the floor), 'moving',
         'legs not seen', 'no person'.
     rep_count : int
@@ -488,6 +489,9 @@ class LiveStep:
         dt = self._t[row] - self._t[back]
         vel = (cur - d[back]) / dt if dt > 0 and math.isfinite(d[back]) else 0.0
         slow = abs(vel) < 40.0  # deg/s
+        moved = math.isfinite(top) and math.isfinite(bot) and bot - top >= 20.0
+        if not self._rep_depths and not moved:
+            return "ready"  # no movement yet: standing, or set up at the bar
         if (self.order or self._detect_order) == "bottom_first":
             floor = bot if math.isfinite(bot) else base
             if not math.isfinite(floor):

@@ -52,7 +52,7 @@ def grab_x_screen(display: str) -> np.ndarray:
     fields = struct.unpack(">25I", raw[:100])
     header_size, _ver, fmt, depth, width, height = fields[:6]
     byte_order, bpp, bytes_per_line = fields[7], fields[11], fields[12]
-    red_mask, green_mask, blue_mask = fields[15:18]
+    red_mask, green_mask, blue_mask = fields[14:17]
     ncolors = fields[19]
     if fmt != 2 or bpp not in (24, 32):
         raise ValueError(f"expected a 24/32-bit ZPixmap, got format {fmt} with {bpp} bits per pixel")
