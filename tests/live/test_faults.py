@@ -16,7 +16,6 @@ import pytest
 from movescreen.errors import CameraError, InputError
 from movescreen.live import FrameGrabber, run_live
 from movescreen.types import Frame, VideoInfo
-
 from tests.conftest import REPO, shared_file
 
 DEADLIFT = "deadlift_side_rounded_back_01.mp4"
