@@ -61,6 +61,9 @@ FloatArray = npt.NDArray[np.float64]
 # the One-Euro settings filter_landmarks uses for 'one_euro' (image filtered in frame heights)
 ONE_EURO = {"min_cutoff_hz": 1.0, "beta": 5.0, "d_cutoff_hz": 1.0}
 MIN_VISIBILITY = 0.5
+_NAN3 = np.full((NUM_LANDMARKS, 3), np.nan, np.float32)
+_NAN1 = np.full(NUM_LANDMARKS, np.nan, np.float32)
+_NAN3_64 = np.full((NUM_LANDMARKS, 3), np.nan)
 CUE_SEVERITIES = ("caution", "flag")
 """Findings of these severities become cues (shown and spoken); notes are only reported."""
 _MOVEMENT_VIEWS = {"hinge": ("side", "oblique"), "squat": ("side", "front", "oblique"),
@@ -175,7 +178,8 @@ class LiveStep:
     history_s : float
         Longest stretch of depth signal searched for reps, seconds.
     mask_keep_s : float
-        Masks older than this are dropped to bound memory (reps are judged long before).
+        Masks older than this are dropped to bound memory (reps are judged long before); see
+        :meth:`_prune` for the landmark rows.
     judge_margin_s : float
         The judged window starts this long before the rep.
     on_error : callable, optional
@@ -224,6 +228,9 @@ class LiveStep:
         # raw per-row data (what analyze would have)
         self._frame: list[int] = []
         self._t: list[float] = []
+        self._t_buf = np.empty(1024)
+        self._pruned_raw = 0
+        self._pruned_f = 0
         self._img: list[np.ndarray] = []
         self._wld: list[np.ndarray] = []
         self._vis: list[np.ndarray] = []
@@ -282,22 +289,23 @@ class LiveStep:
             time_s = self._t[-1] + 1e-3  # keep time strictly increasing (a repeated timestamp)
         row = len(self._frame)
         events: list[Event] = []
-        nan3 = np.full((NUM_LANDMARKS, 3), np.nan, np.float32)
-        nan1 = np.full(NUM_LANDMARKS, np.nan, np.float32)
         if cand is None:
-            img, wld, vis, pres, mask = nan3, nan3, nan1, nan1, None
+            img, wld, vis, pres, mask = _NAN3, _NAN3, _NAN1, _NAN1, None
         else:
             img, wld = cand.image_xyz.astype(np.float32), cand.world_xyz.astype(np.float32)
             vis, pres, mask = cand.visibility.astype(np.float32), cand.presence.astype(np.float32), cand.mask
         self._frame.append(int(frame))
         self._t.append(float(time_s))
+        if row >= len(self._t_buf):  # amortised growth: no list -> array copy per frame
+            self._t_buf = np.concatenate([self._t_buf, np.empty(len(self._t_buf))])
+        self._t_buf[row] = time_s
         self._img.append(img)
         self._wld.append(wld)
         self._vis.append(vis)
         self._pres.append(pres)
         if mask is not None:
             self.masks[row] = mask
-        self._prune_masks()
+        self._prune()
 
         # causal smoothing (untrusted points are NaN, as fill_gaps does)
         bad = ~(vis >= MIN_VISIBILITY)
@@ -375,7 +383,7 @@ class LiveStep:
         t = np.asarray(self._t[sl], np.float64)
         dt = np.diff(t)
         fps = float(1.0 / np.median(dt)) if dt.size and np.median(dt) > 0 else self.fps
-        masks = {r - start: m for r, m in self.masks.items() if start <= r < stop}
+        masks = {r - start: self.masks[r] for r in range(start, stop) if r in self.masks}
         return LandmarkSequence(
             frame_index=np.asarray(self._frame[sl], np.int64),
             time_s=t,
@@ -391,9 +399,13 @@ class LiveStep:
 
     # ------------------------------------------------------------------ view and calibration
 
+    def _times(self) -> FloatArray:
+        """Source times of every row so far, shape (T,) (a view, not a copy)."""
+        return self._t_buf[: len(self._t)]
+
     def _recent_rows(self, seconds: float) -> slice:
         t = self._t
-        lo = int(np.searchsorted(np.asarray(t), t[-1] - seconds)) if t else 0
+        lo = int(np.searchsorted(self._times(), t[-1] - seconds)) if t else 0
         return slice(lo, len(t))
 
     def _update_view(self, time_s: float) -> None:
@@ -484,7 +496,7 @@ class LiveStep:
         top, bot = self._levels
         base = self.calibration.baseline_depth_deg
         amp = float(np.median(self._rep_depths[-3:])) if self._rep_depths else 60.0
-        back = int(np.searchsorted(np.asarray(self._t), self._t[row] - 0.15))
+        back = int(np.searchsorted(self._times(), self._t[row] - 0.15))
         back = min(back, row - 1) if row > 0 else row
         dt = self._t[row] - self._t[back]
         vel = (cur - d[back]) / dt if dt > 0 and math.isfinite(d[back]) else 0.0
@@ -569,7 +581,7 @@ class LiveStep:
         n = len(self._frame)
         if n < 3:
             return []
-        t = np.asarray(self._t)
+        t = self._times()
         lo = int(np.searchsorted(t, t[-1] - self.history_s))
         if self._last_end_row >= 0:
             lo = max(lo, int(np.searchsorted(t, t[self._last_end_row] - 0.5)))
@@ -599,7 +611,7 @@ class LiveStep:
 
     def _submit(self, s: RepSegment, start: int, turn: int, end: int, *, final: bool) -> list[Event]:
         n = len(self._frame)
-        t = np.asarray(self._t)
+        t = self._times()
         a = int(np.searchsorted(t, t[start] - self.judge_margin_s))
         if self._last_end_row >= 0:
             a = max(a, int(np.searchsorted(t, t[self._last_end_row] - 0.5)))
@@ -696,13 +708,32 @@ class LiveStep:
                                         fallback=f.message_client, set_index=job.set_index)
         return events
 
-    def _prune_masks(self) -> None:
-        if len(self._t) % 30 or not self.masks:
+    def _prune(self) -> None:
+        """Bound memory in long sessions: old masks and landmark rows are released.
+
+        Masks older than ``mask_keep_s`` are dropped; landmark rows older than
+        ``max(history_s, mask_keep_s) + 10`` s are replaced by one shared all-NaN row (no rep can
+        reach back that far), and the smoothed rows after 10 s (only the recent ones are read).
+        Row numbers stay the same.
+        """
+        n = len(self._t)
+        if n % 30:
             return
-        cut = self._t[-1] - self.mask_keep_s
-        old = [r for r in self.masks if self._t[r] < cut]
-        for r in old:
-            del self.masks[r]
+        now = self._t[-1]
+        if self.masks:
+            cut = now - self.mask_keep_s
+            for r in [r for r in self.masks if self._t[r] < cut]:
+                del self.masks[r]
+        t = self._times()
+        keep_raw = int(np.searchsorted(t, now - max(self.history_s, self.mask_keep_s) - 10.0))
+        keep_f = int(np.searchsorted(t, now - 10.0))
+        for r in range(self._pruned_raw, keep_raw):
+            self._img[r] = self._wld[r] = _NAN3
+            self._vis[r] = self._pres[r] = _NAN1
+        for r in range(self._pruned_f, keep_f):
+            self._fimg[r] = self._fwld[r] = _NAN3_64
+        self._pruned_raw = max(self._pruned_raw, keep_raw)
+        self._pruned_f = max(self._pruned_f, keep_f)
 
 
 def summarize_session(step: LiveStep) -> dict[str, Any]:

@@ -140,3 +140,14 @@ def test_bad_arguments_are_refused() -> None:
         LiveStep(width=10, height=10, fps=30, movement="lunge")
     with pytest.raises(ValueError, match="fps"):
         LiveStep(width=10, height=10, fps=0)
+
+
+def test_long_sessions_release_old_rows_and_keep_counting() -> None:
+    motion = synthetic.make_motion("squat", view="side", fps=10.0, n_reps=12, **SMALL)
+    seq = motion.sequence
+    assert seq.time_s[-1] > 30.0
+    step, _, events = feed(seq, movement="squat", history_s=5.0, mask_keep_s=5.0)
+    assert len(_by(events, "rep")) == 12
+    # rows older than max(history, masks) + 10 s share one all-NaN row; recent ones are real
+    assert np.isnan(step._img[0]).all() and step._img[0] is step._img[1]
+    assert np.isfinite(step._img[-1]).any()

@@ -96,3 +96,43 @@ def test_window_shows_the_overlay_and_the_summary(xvfb, tmp_path) -> None:
     summ = shots["summary"]
     assert _near(summ, (80, 220, 80)) < 0.1 * _near(over, (80, 220, 80))  # no live skeleton
     assert _near(summ, (255, 255, 255), tol=10) > 1000  # the summary's white text
+
+
+KEYS_CHILD = """
+import json, sys
+import cv2
+real_wait = cv2.waitKey
+calls = [0]
+script = {40: ord("r"), 55: ord(" "), 70: ord(" "), 90: ord("q")}
+
+
+def scripted_wait(ms):  # a person at the keyboard: r, space, space, q
+    calls[0] += 1
+    key = real_wait(ms)
+    return script.get(calls[0], key)
+
+
+cv2.waitKey = scripted_wait
+from movescreen.live import run_live
+s = run_live(sys.argv[1], headless=False, pace=True, summary_hold_s=0,
+             on_event=lambda ev: print(json.dumps(ev), flush=True))
+print(json.dumps({"event": "done", "stopped_by": s.stopped_by, "paused": s.frames_paused,
+                  "processed": s.frames_processed}), flush=True)
+"""
+
+
+def test_window_keys_reset_pause_and_quit(xvfb) -> None:
+    clip = shared_file("videos", DEADLIFT)
+    env = {**os.environ, "DISPLAY": xvfb, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "xcb"}
+    res = subprocess.run([sys.executable, "-c", KEYS_CHILD, str(clip)], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    events = [json.loads(x) for x in res.stdout.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert {"event": "reset", "set": 2} in [{k: e[k] for k in ("event", "set")} for e in events
+                                            if e["event"] == "reset"]
+    done = events[-1]
+    assert done["stopped_by"] == "quit"
+    assert done["paused"] > 0
+    assert done["processed"] + done["paused"] < 104  # q ended it before the clip did
+    assert kinds.index("reset") < kinds.index("summary")
