@@ -15,6 +15,8 @@ from typing import Any
 # MediaPipe's C++ logging is chatty on stderr; keep warnings and errors only.
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# OpenCV prints its own multi-line notes when a camera index does not exist; we say it in one line.
+os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
 
 import click
 
@@ -192,6 +194,48 @@ def batch(folder: Path, out_dir: Path, workers: int | None, recursive: bool,
         f"({result.reused} kept from an earlier run): {result.summary_csv}, {result.index_html}"
     )
     sys.exit(result.exit_code)
+
+
+@main.command()
+@click.option("--camera", type=click.IntRange(min=0), default=None, help="Webcam index (default 0).")
+@click.option("--source", "source_path", type=click.Path(path_type=Path), default=None,
+              help="Play a video file (or image folder) as if it were a camera.")
+@click.option("--movement", type=click.Choice(["auto", "squat", "hinge"]), default="auto", show_default=True)
+@click.option("--record", "record_dir", type=click.Path(path_type=Path), default=None,
+              help="Save the session's video and a full report (as analyze writes) into DIR.")
+@click.option("--headless", is_flag=True, help="No window: events as JSON lines on stdout.")
+@click.option("--speak", is_flag=True, help="Say cues aloud (espeak-ng; a tone if it is missing).")
+@click.option("--no-pace", is_flag=True, help="With --source: process every frame as fast as possible.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None)
+@click.option("--model", type=click.Path(path_type=Path), default=None, envvar="MOVESCREEN_MODEL")
+def live(camera: int | None, source_path: Path | None, movement: str, record_dir: Path | None,
+         headless: bool, speak: bool, no_pace: bool, config_path: Path | None, model: Path | None) -> None:
+    """Live feedback from a webcam (q quits, r resets the count, space pauses)."""
+    from movescreen.live import run_live
+
+    if camera is not None and source_path is not None:
+        _fail("Give either --camera or --source, not both.")
+        return
+    spec: str | Path = source_path if source_path is not None else f"camera:{camera or 0}"
+    try:
+        summary = run_live(spec, movement=movement, record_dir=record_dir, headless=headless,
+                           speak=speak, pace=not no_pace, config=config_path, model=model)
+    except MovescreenError as e:
+        _fail(str(e))
+        return
+    if not headless:
+        click.echo(
+            f"{summary.reps} rep(s), {summary.cues} cue(s); {summary.fps:.0f} frames/s, latency "
+            f"p95 {summary.latency_p95_ms:.0f} ms, {summary.frames_dropped} frame(s) dropped."
+        )
+        for path in summary.saved.values():
+            click.echo(f"  {path}")
+    for w in summary.warnings:
+        _warn(w)
+    if summary.stopped_by == "interrupted":
+        sys.exit(130)
+    if summary.stopped_by in ("camera_lost", "error"):
+        sys.exit(EXIT_FAILED)
 
 
 @main.command()
