@@ -573,6 +573,14 @@ def run_live(
         last_image = _loop(src, grabber, backend, step, choose_subject, emit, summary, speaker,
                            recorder, headless=headless, is_camera=is_camera,
                            max_duration_s=max_duration_s, t_start=t_start)
+    except BaseException as e:  # the session so far is still summarised and saved below
+        interrupted = isinstance(e, KeyboardInterrupt)
+        summary.stopped_by = "interrupted" if interrupted else "error"
+        summary.error = None if interrupted else str(e)
+        if step is not None and not interrupted:
+            emit({"event": "error", "message": str(e) if isinstance(e, MovescreenError)
+                  else f"The live loop failed ({type(e).__name__}: {e})."})
+        raise
     finally:
         if grabber is not None:
             grabber.stop()

@@ -265,6 +265,7 @@ class LiveStep:
         self.findings: list[Event] = []
         self.cues: list[Event] = []
         self._cued: set[tuple[int, int, str]] = set()  # (set, rep, rule)
+        self._mid_cue_t: dict[str, list[float]] = {}  # rule -> times of its mid-rep cues
         self._last_cue = ""
         self._pending: list[Event] = []
         self._lock = threading.Lock()
@@ -555,17 +556,29 @@ class LiveStep:
         if severity not in CUE_SEVERITIES:
             return []
         rep = self._live_index + 1  # the rep in progress
-        return self._cue("lumbar_rounding", severity, rep, "none", value, threshold, "mid_rep",
-                         frame=self._frame[row], time_s=time_s)
+        with self._lock:  # the judge thread gives cues too
+            return self._cue("lumbar_rounding", severity, rep, "none", value, threshold,
+                             "mid_rep", frame=self._frame[row], time_s=time_s)
 
     def _cue(self, rule: str, severity: str, rep: int, side: str, value: float,
              threshold: float | None, source: str, *, frame: int, time_s: float,
-             fallback: str = "", set_index: int | None = None) -> list[Event]:
+             fallback: str = "", set_index: int | None = None,
+             span_s: tuple[float, float] | None = None) -> list[Event]:
+        """A cue, once per rep and rule.
+
+        A judged rep's cue is also left out when the same rule was already cued mid-rep within
+        ``span_s`` (the rep's time span, from 1 s before it starts): the person heard it then.
+        """
         s = self.set_index if set_index is None else set_index
         key = (s, rep, rule)
         if key in self._cued:
             return []
+        if span_s is not None and any(span_s[0] <= t <= span_s[1]
+                                      for t in self._mid_cue_t.get(rule, [])):
+            return []
         self._cued.add(key)
+        if source == "mid_rep":
+            self._mid_cue_t.setdefault(rule, []).append(time_s)
         text = cue_text(rule, side, fallback)
         self._last_cue = text
         ev = {"event": "cue", "rule": rule, "severity": severity, "set": s, "rep": rep,
@@ -702,10 +715,12 @@ class LiveStep:
             with self._lock:
                 self.findings.append(fe)
                 if f.severity in CUE_SEVERITIES:
+                    t_start, t_end = self._t[job.seg_rows[0]], self._t[job.seg_rows[2]]
                     events += self._cue(f.rule, f.severity, job.live_index, f.side, f.value,
                                         f.threshold, "rep", frame=f.worst_frame,
-                                        time_s=float(self._t[job.seg_rows[2]]),
-                                        fallback=f.message_client, set_index=job.set_index)
+                                        time_s=float(t_end), fallback=f.message_client,
+                                        set_index=job.set_index,
+                                        span_s=(t_start - 1.0, t_end))
         return events
 
     def _prune(self) -> None:

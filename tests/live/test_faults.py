@@ -164,3 +164,31 @@ def test_ctrl_c_ends_the_session_and_saves_it(tmp_path) -> None:
     saved = next(e for e in lines if e["event"] == "saved")
     assert Path(saved["paths"]["video"]).is_file()
     assert json.loads((tmp_path / "report.json").read_text())["status"] in ("ok", "failed")
+
+
+def test_a_failing_pose_model_still_ends_with_a_summary() -> None:
+    import io
+
+    class FailingBackend:
+        crop = None
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def process(self, image, timestamp_ms):
+            self.calls += 1
+            if self.calls == 5:
+                raise RuntimeError("model crashed")
+            return []
+
+        def close(self) -> None:
+            pass
+
+    out = io.StringIO()
+    with pytest.raises(RuntimeError, match="model crashed"):
+        run_live(ListSource(_blank_frames(20)), headless=True, pace=False, out=out,
+                 err=io.StringIO(), backend=FailingBackend())
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert [e["event"] for e in lines] == ["start", "error", "summary"]
+    assert "model crashed" in lines[1]["message"]
+    assert lines[-1]["stopped_by"] == "error" and lines[-1]["frames_processed"] == 4
