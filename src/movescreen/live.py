@@ -820,8 +820,9 @@ def _save(recorder: SessionRecorder, record_path: Path | None, movement: str,
         return
     saved["video"] = str(video)
     error = None
+    analysis_s = None
+    t0 = time.perf_counter()
     try:
-        t0 = time.perf_counter()
         options = AnalyzeOptions(model=os.fspath(model) if model else None, movement=movement,
                                  config=os.fspath(config) if config else None)
         report = run_analysis(video, record_path, options)
@@ -830,7 +831,7 @@ def _save(recorder: SessionRecorder, record_path: Path | None, movement: str,
         for k, name in (report.get("outputs") or {}).items():
             saved[k] = str(record_path / name)
         saved["report"] = str(record_path / "report.json")
-        saved["analysis_s"] = f"{time.perf_counter() - t0:.1f}"
+        analysis_s = round(time.perf_counter() - t0, 1)
     except NoPersonError as e:
         error = str(e)
         saved["report"] = str(record_path / "report.json")
@@ -839,7 +840,8 @@ def _save(recorder: SessionRecorder, record_path: Path | None, movement: str,
         error = str(e)
         warn(f"The session was recorded but could not be analysed: {e}")
     summary.saved = saved
-    emit({"event": "saved", "dir": str(record_path), "paths": saved, "error": error})
+    emit({"event": "saved", "dir": str(record_path), "paths": saved, "analysis_s": analysis_s,
+          "error": error})
 
 
 __all__ = ["FrameGrabber", "LiveSummary", "SessionRecorder", "draw_live_overlay", "run_live",
