@@ -818,7 +818,7 @@ def _save(recorder: SessionRecorder, record_path: Path | None, movement: str,
         summary.saved = saved
         emit({"event": "saved", "dir": str(record_path), "paths": saved, "error": "no frames"})
         return
-    saved["video"] = str(video)
+    saved["session_video"] = str(video)
     error = None
     analysis_s = None
     t0 = time.perf_counter()

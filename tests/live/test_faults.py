@@ -162,7 +162,8 @@ def test_ctrl_c_ends_the_session_and_saves_it(tmp_path) -> None:
     assert summary["stopped_by"] == "interrupted"
     assert summary["frames_processed"] < 104
     saved = next(e for e in lines if e["event"] == "saved")
-    assert Path(saved["paths"]["video"]).is_file()
+    assert Path(saved["paths"]["session_video"]).name == "session.mp4"
+    assert Path(saved["paths"]["session_video"]).is_file()
     assert json.loads((tmp_path / "report.json").read_text())["status"] in ("ok", "failed")
 
 

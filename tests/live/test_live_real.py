@@ -144,6 +144,9 @@ def test_record_saves_the_session_and_analyze_outputs(tmp_path) -> None:
     logged = [json.loads(x) for x in (rec / "live_events.jsonl").read_text().splitlines()]
     assert [e["event"] for e in logged] == [e["event"] for e in lines[: len(logged)]]
     assert summary.saved["report"].endswith("report.json")
+    assert summary.saved["session_video"].endswith("session.mp4")
+    assert summary.saved["video"].endswith("annotated.mp4")
+    assert saved[0]["analysis_s"] > 0
 
 
 def test_cli_live_headless(tmp_path) -> None:
