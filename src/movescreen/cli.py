@@ -230,8 +230,7 @@ def live(camera: int | None, source_path: Path | None, movement: str, record_dir
         )
         for path in summary.saved.values():
             click.echo(f"  {path}")
-    for w in summary.warnings:
-        _warn(w)
+    # run_live already printed its warnings to stderr as they happened
     if summary.stopped_by == "interrupted":
         sys.exit(130)
     if summary.stopped_by in ("camera_lost", "error"):
