@@ -30,7 +30,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any
 
@@ -178,38 +177,18 @@ class SessionRecorder:
             self._q.put(frame)
 
     def _run(self) -> None:
-        import av
+        from movescreen.sinks import H264Writer
 
-        time_base = Fraction(1, 90000)
         try:
-            with av.open(str(self.path), "w", format="mp4") as container:
-                stream: Any = None
-                last_pts = -1
+            # fast, single-threaded x264: the encoder must not take the CPU the pose model needs
+            with H264Writer(self.path, self.fps, crf=18, preset="ultrafast", threads=1,
+                            faststart=False) as writer:
                 while True:
                     frame = self._q.get()
                     if frame is None:
                         break
-                    img = frame.image
-                    h, w = img.shape[:2]
-                    if h % 2 or w % 2:
-                        img = img[: h - h % 2, : w - w % 2]
-                    if stream is None:
-                        stream = container.add_stream(
-                            "libx264", rate=Fraction(self.fps).limit_denominator(1001),
-                            options={"crf": "18", "preset": "ultrafast", "threads": "1"},
-                        )
-                        stream.width, stream.height = img.shape[1], img.shape[0]
-                        stream.pix_fmt = "yuv420p"
-                        stream.codec_context.time_base = time_base
-                    vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24")
-                    pts = max(round(frame.time_s * time_base.denominator), last_pts + 1)
-                    vf.pts, vf.time_base, last_pts = pts, time_base, pts
-                    for pkt in stream.encode(vf):
-                        container.mux(pkt)
+                    writer.write(frame.image, frame.time_s)
                     self.frames += 1
-                if stream is not None:
-                    for pkt in stream.encode():
-                        container.mux(pkt)
         except BaseException as e:  # noqa: BLE001 - reported when the session is saved
             self.error = e
             while True:  # unblock writers

@@ -266,3 +266,81 @@ def read_angles_csv(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         else:
             out[name] = np.array([float(v) if v != "" else np.nan for v in col], np.float64)
     return out
+
+
+class H264Writer:
+    """Write BGR frames to an H.264 MP4 (yuv420p) that browsers play, keeping their timestamps.
+
+    Parameters
+    ----------
+    path : path-like
+        Output file (MP4 container whatever its suffix, so a temporary name works).
+    fps : float
+        Nominal frame rate written in the stream header.
+    crf, preset, threads : x264 settings (quality, speed, encoder threads; None = x264's choice).
+    faststart : bool
+        Put the index at the front so a browser can start playing before the end arrives.
+
+    Notes
+    -----
+    Timestamps are the frames' own (so variable frame rates survive), kept strictly increasing.
+    Odd frame sizes are padded with one black row/column: yuv420p needs even sizes.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fps: float, *, crf: int = 23,
+                 preset: str = "veryfast", threads: int | None = None, faststart: bool = True) -> None:
+        from fractions import Fraction
+
+        import av
+
+        self._av = av
+        self._fraction = Fraction
+        self.path = Path(path)
+        self.fps = fps
+        self.frames = 0
+        self._time_base = Fraction(1, 90000)
+        self._options = {"crf": str(crf), "preset": preset}
+        if threads is not None:
+            self._options["threads"] = str(threads)
+        self._container: Any = av.open(str(self.path), "w", format="mp4",
+                                       options={"movflags": "+faststart"} if faststart else {})
+        self._stream: Any = None
+        self._last_pts = -1
+
+    def write(self, image_bgr: np.ndarray, time_s: float) -> None:
+        h, w = image_bgr.shape[:2]
+        if h % 2 or w % 2:
+            padded = np.zeros((h + h % 2, w + w % 2, 3), np.uint8)
+            padded[:h, :w] = image_bgr
+            image_bgr = padded
+        if self._stream is None:
+            self._stream = self._container.add_stream(
+                "libx264", rate=self._fraction(self.fps).limit_denominator(1001), options=self._options
+            )
+            self._stream.width, self._stream.height = image_bgr.shape[1], image_bgr.shape[0]
+            self._stream.pix_fmt = "yuv420p"
+            self._stream.codec_context.time_base = self._time_base
+        vf = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(image_bgr), format="bgr24")
+        pts = max(round(time_s * self._time_base.denominator), self._last_pts + 1)
+        vf.pts, vf.time_base, self._last_pts = pts, self._time_base, pts
+        for pkt in self._stream.encode(vf):
+            self._container.mux(pkt)
+        self.frames += 1
+
+    def close(self) -> None:
+        """Flush the encoder and close the file (idempotent)."""
+        if self._container is None:
+            return
+        try:
+            if self._stream is not None:
+                for pkt in self._stream.encode():
+                    self._container.mux(pkt)
+        finally:
+            self._container.close()
+            self._container = None
+
+    def __enter__(self) -> H264Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

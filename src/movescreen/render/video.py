@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from movescreen.render.annotate import (
 )
 from movescreen.render.folder import AnalysisFolder
 from movescreen.render.privacy import blur_region, compute_face_regions
+from movescreen.sinks import H264Writer
 from movescreen.sources import open_source
 
 Image = npt.NDArray[np.uint8]
@@ -136,15 +136,6 @@ def _covers(finding: dict[str, Any], frame: int) -> bool:
         return False
 
 
-def _pad_even(image: Image) -> Image:
-    h, w = image.shape[:2]
-    if h % 2 == 0 and w % 2 == 0:
-        return image
-    out = np.zeros((h + h % 2, w + w % 2, 3), np.uint8)
-    out[:h, :w] = image
-    return out
-
-
 def write_annotated_video(
     folder: AnalysisFolder,
     video_path: str | os.PathLike[str],
@@ -179,40 +170,19 @@ def write_annotated_video(
     variable frame rates survive) and its nominal frame rate. Odd frame sizes are padded with
     one black row/column (yuv420p needs even sizes).
     """
-    import av
-
     target = Path(out_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     source = open_source(video_path)
     annotator = FrameAnnotator(folder, blur_faces=blur_faces)
     fps = float(source.info.fps) or folder.fps
-    time_base = Fraction(1, 90000)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     n = 0
     try:
-        with av.open(tmp, "w", format="mp4", options={"movflags": "+faststart"}) as container:
-            stream: Any = None
-            last_pts = -1
+        with H264Writer(tmp, fps, crf=crf, preset=preset) as writer:
             for frame in source:
-                image = _pad_even(annotator.annotate(frame.image, frame.index, frame.time_s))
-                if stream is None:
-                    stream = container.add_stream(
-                        "libx264", rate=Fraction(fps).limit_denominator(1001),
-                        options={"crf": str(crf), "preset": preset},
-                    )
-                    stream.width, stream.height = image.shape[1], image.shape[0]
-                    stream.pix_fmt = "yuv420p"
-                    stream.codec_context.time_base = time_base
-                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
-                pts = max(round(frame.time_s * time_base.denominator), last_pts + 1)
-                vf.pts, vf.time_base, last_pts = pts, time_base, pts
-                for pkt in stream.encode(vf):
-                    container.mux(pkt)
-                n += 1
-            if stream is not None:
-                for pkt in stream.encode():
-                    container.mux(pkt)
+                writer.write(annotator.annotate(frame.image, frame.index, frame.time_s), frame.time_s)
+            n = writer.frames
         if n == 0:
             raise InputError(f"{Path(video_path).name} gave no frames; no annotated video was written.")
         os.replace(tmp, target)
