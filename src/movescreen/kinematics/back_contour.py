@@ -108,7 +108,8 @@ class BackBend:
     ----------
     bend_deg : ndarray, float64, degrees
         Angle between the upper and lower back lines; convex (rounded) positive, concave (arched)
-        negative, 0 for a straight back line.
+        negative, 0 for a straight back line. NaN in front-view frames (not traced: the outline
+        is not the back there).
     confidence : ndarray, float64, 0..1
         Product of: valid-station fraction, line-fit residuals, shoulder/hip visibility and how
         side-on the view is. 0 where ``bend_deg`` is NaN.
@@ -471,6 +472,8 @@ def compute_back_bend(
         esh = _angle_deg(se, up) * np.sign(np.sum(se * ant, axis=1))
         for row, crop in seq.masks.items():
             if not (0 <= row < t_len) or not np.all(np.isfinite(chord[row])):
+                continue
+            if side_view[row] <= 0.0:  # a front view: the confidence would be 0; skip the trace
                 continue
             u_deg, l_deg, f, r, cf, e = _trace_frame(crop, sh[row], hp[row], -ant[row], options)
             upper[row], lower[row], valid[row], resid[row] = u_deg, l_deg, f, r
