@@ -51,7 +51,7 @@ from movescreen.batch_worker import (
 from movescreen.errors import InputError
 from movescreen.pipeline import AnalyzeOptions
 from movescreen.sinks import write_text_atomic
-from movescreen.sources import VIDEO_SUFFIXES
+from movescreen.sources import SINGLE_THREAD_ENV, VIDEO_SUFFIXES
 
 __all__ = [
     "BatchResult",
@@ -415,9 +415,13 @@ class _Progress:
 # --------------------------------------------------------------------------- execution
 
 
-def _worker_init() -> None:
+def _worker_init(single_threaded: bool = False) -> None:
     """In each worker process: quiet MediaPipe, leave Ctrl-C to the parent, and exit when the
-    parent dies (kill -9) instead of working on as an orphan."""
+    parent dies (kill -9) instead of working on as an orphan. With several workers, each keeps
+    its decoder and encoder to one thread: the workers already fill the cores, and extra threads
+    would only compete with the other workers' pose models."""
+    if single_threaded:
+        os.environ[SINGLE_THREAD_ENV] = "1"
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -472,7 +476,8 @@ def _run_local(
     pending = list(jobs)
     stopping = False
     while pending and not stopping:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                                   initargs=(workers > 1,))
         futures: dict[Future[dict[str, Any]], BatchJob] = {}
         queue, pending = pending, []
 

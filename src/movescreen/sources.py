@@ -28,6 +28,12 @@ VIDEO_SUFFIXES = frozenset(
     {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".gif", ".mpg", ".mpeg", ".wmv", ".3gp"}
 )
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
+SINGLE_THREAD_ENV = "MOVESCREEN_SINGLE_THREAD"
+"""Set to 1 (batch workers do, when there are several) to decode and encode on one thread."""
+
+
+def single_threaded() -> bool:
+    return os.environ.get(SINGLE_THREAD_ENV) == "1"
 
 
 class FrameSource(Protocol):
@@ -137,7 +143,10 @@ class VideoFileSource:
             self._container.close()
             raise InputError(f"{self.path.name} has no video track; nothing to analyse.")
         stream = self._container.streams.video[0]
-        stream.thread_type = "AUTO"
+        if single_threaded():
+            stream.codec_context.thread_count = 1
+        else:
+            stream.thread_type = "AUTO"
         self._stream = stream
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         fps = float(rate) if rate else 0.0
