@@ -418,8 +418,8 @@ class _Progress:
 def _worker_init(single_threaded: bool = False) -> None:
     """In each worker process: quiet MediaPipe, leave Ctrl-C to the parent, and exit when the
     parent dies (kill -9) instead of working on as an orphan. With several workers, each keeps
-    its decoder and encoder to one thread: the workers already fill the cores, and extra threads
-    would only compete with the other workers' pose models."""
+    its video decoder to one thread: the workers already fill the cores, and extra threads would
+    only compete with the other workers' pose models (decoded frames are the same either way)."""
     if single_threaded:
         os.environ[SINGLE_THREAD_ENV] = "1"
     os.environ.setdefault("GLOG_minloglevel", "2")

@@ -300,10 +300,8 @@ class H264Writer:
         self.frames = 0
         self._time_base = Fraction(1, 90000)
         self._options = {"crf": str(crf), "preset": preset}
-        from movescreen.sources import single_threaded
-
-        if threads is None and single_threaded():
-            threads = 1
+        # the thread count is left to x264 (not reduced in batch workers): it changes the bytes
+        # of the file, and the same input must give the same outputs whatever the worker count
         if threads is not None:
             self._options["threads"] = str(threads)
         self._container: Any = av.open(str(self.path), "w", format="mp4",

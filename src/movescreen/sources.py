@@ -29,7 +29,7 @@ VIDEO_SUFFIXES = frozenset(
 )
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
 SINGLE_THREAD_ENV = "MOVESCREEN_SINGLE_THREAD"
-"""Set to 1 (batch workers do, when there are several) to decode and encode on one thread."""
+"""Set to 1 (batch workers do, when there are several) to decode on one thread."""
 
 
 def single_threaded() -> bool:
