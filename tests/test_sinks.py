@@ -111,3 +111,26 @@ def test_atomic_write_gives_normal_permissions(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(p.stat().st_mode) == 0o644
+
+
+def test_atomic_path_renames_on_success_and_removes_on_error(tmp_path):
+    import os
+    import stat
+
+    from movescreen.sinks import atomic_path
+
+    target = tmp_path / "video.mp4"
+    old = os.umask(0o022)
+    try:
+        with atomic_path(target) as tmp:
+            assert tmp.parent == tmp_path and tmp != target
+            tmp.write_bytes(b"frames")
+    finally:
+        os.umask(old)
+    assert target.read_bytes() == b"frames" and stat.S_IMODE(target.stat().st_mode) == 0o644
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("encoder died")
+    assert target.read_bytes() == b"frames"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["video.mp4"]

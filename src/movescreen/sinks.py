@@ -9,6 +9,7 @@ Missing values are empty cells (NaN in memory).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -16,7 +17,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,20 +42,19 @@ LANDMARK_COLUMNS = (
 )
 
 
-def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[Any]], None], *, binary: bool = False) -> Path:
-    """Call ``write(f)`` on a temporary file beside ``path``, then rename it into place.
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; when the block ends without error, rename it into
+    place (with the usual permissions), otherwise delete it.
 
     A crash or kill at any moment leaves either the old file or the new one, never half of one.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        f: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", newline="", encoding="utf-8")
-        with f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
+        yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
         os.replace(tmp, target)
     except BaseException:
@@ -63,7 +63,17 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[Any]], None],
         except FileNotFoundError:
             pass
         raise
-    return target
+
+
+def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[Any]], None], *, binary: bool = False) -> Path:
+    """Call ``write(f)`` on a temporary file beside ``path``, then rename it into place."""
+    with atomic_path(path) as tmp:
+        f: IO[Any] = open(tmp, "wb") if binary else open(tmp, "w", newline="", encoding="utf-8")  # noqa: SIM115
+        with f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+    return Path(path)
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

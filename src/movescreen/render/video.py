@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from movescreen.render.annotate import (
 )
 from movescreen.render.folder import AnalysisFolder
 from movescreen.render.privacy import blur_region, compute_face_regions
-from movescreen.sinks import H264Writer
+from movescreen.sinks import H264Writer, atomic_path
 from movescreen.sources import open_source
 
 Image = npt.NDArray[np.uint8]
@@ -175,23 +174,13 @@ def write_annotated_video(
     source = open_source(video_path)
     annotator = FrameAnnotator(folder, blur_faces=blur_faces)
     fps = float(source.info.fps) or folder.fps
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    n = 0
     try:
-        with H264Writer(tmp, fps, crf=crf, preset=preset) as writer:
-            for frame in source:
-                writer.write(annotator.annotate(frame.image, frame.index, frame.time_s), frame.time_s)
-            n = writer.frames
-        if n == 0:
-            raise InputError(f"{Path(video_path).name} gave no frames; no annotated video was written.")
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+        with atomic_path(target) as tmp:
+            with H264Writer(tmp, fps, crf=crf, preset=preset) as writer:
+                for frame in source:
+                    writer.write(annotator.annotate(frame.image, frame.index, frame.time_s), frame.time_s)
+            if writer.frames == 0:
+                raise InputError(f"{Path(video_path).name} gave no frames; no annotated video was written.")
     finally:
         source.close()
     return target
