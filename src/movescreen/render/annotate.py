@@ -21,6 +21,7 @@ from movescreen.render.joints import (
     label_anchor_for,
     point_xy,
     short_label,
+    split_side,
 )
 
 Image = npt.NDArray[np.uint8]
@@ -217,8 +218,12 @@ def draw_angle_arc(
     threshold: float | None = None,
     unit: str = "deg",
     color: tuple[int, int, int] = ARC_BGR,
+    label_line: int = 0,
 ) -> Image:
     """Draw the angle of ``column`` as an arc at its joint with its value (and threshold).
+
+    ``label_line`` moves the value label down by that many text lines, so the labels of several
+    arcs drawn on one frame (e.g. both knees in a front view) do not cover each other.
 
     The arc runs from the reference direction (the continued proximal segment for flexion
     angles, so a straight limb is 0; the vertical for trunk angles) to the moving segment.
@@ -230,7 +235,9 @@ def draw_angle_arc(
     s = ui_scale(out)
     unit_txt = " deg" if unit == "deg" else f" {unit}" if unit and unit != "ratio" else ""
     fmt = (lambda v: f"{v:.2f}") if unit == "ratio" or "_ratio" in column else (lambda v: f"{v:.1f}")
-    text = f"{short_label(column)} {fmt(value)}{unit_txt}" if np.isfinite(value) else f"{short_label(column)} n/a"
+    side_name, _ = split_side(column)
+    name = {"left": "L ", "right": "R "}.get(side_name, "") + short_label(column)
+    text = f"{name} {fmt(value)}{unit_txt}" if np.isfinite(value) else f"{name} n/a"
     if threshold is not None and np.isfinite(threshold):
         text += f" (threshold {fmt(threshold)}{unit_txt})"
     geo = arc_geometry_for(column)
@@ -257,9 +264,9 @@ def draw_angle_arc(
     if anchor is None:
         anchor = (10 * s, out.shape[0] * 0.12)
     # keep the label inside the frame
-    (tw, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * s * 1.1, 2)
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * s * 1.1, 2)
     x = min(max(4.0, anchor[0]), out.shape[1] - tw - 8)
-    y = min(max(24 * s, anchor[1]), out.shape[0] - 8)
+    y = min(max(24 * s, anchor[1] + label_line * (th + 14 * s)), out.shape[0] - 8)
     put_text(out, text, (x, y), color=color, scale=s * 1.1, background=True)
     return out
 

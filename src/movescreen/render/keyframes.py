@@ -108,12 +108,12 @@ def render_key_frame(annotator: FrameAnnotator, key: KeyFrame, image: Image, tim
     if key.kind == "rep":
         rep = key.item
         findings = [f for f in folder.findings if f.get("rep") == rep.get("index")]
-        for col in _bottom_columns(folder, rep):
+        for line, col in enumerate(_bottom_columns(folder, rep)):
             thr = next((f.get("threshold") for f in findings
                         if columns_for_finding(f, folder.angle_columns(), space=folder.angle_space)[:1] == [col]), None)
             if row is not None:
                 out = draw_angle_arc(out, row, col, folder.angle_at(col, key.frame),
-                                     threshold=_num(thr))
+                                     threshold=_num(thr), label_line=line)
         out = draw_rep_banner(out, [f"rep {rep.get('index')}: bottom", f"frame {key.frame}  t {time_s:.2f} s"])
     else:
         f = key.item
