@@ -63,8 +63,17 @@ class Finding:
                 f"{self.frame_start}, {self.worst_frame}, {self.frame_end}"
             )
 
+    @property
+    def id(self) -> str:
+        """A stable id from rule, rep, side and frames, so a review can refer to this finding.
+
+        The same analysis of the same input always gives the same id (it does not depend on the
+        message text, the value or the run), e.g. ``lumbar_rounding-r1-none-f12-40``.
+        """
+        return f"{self.rule}-r{self.rep}-{self.side}-f{self.frame_start}-{self.frame_end}"
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"id": self.id, **asdict(self)}
 
 
 @dataclass(frozen=True)
