@@ -90,9 +90,13 @@ class RulesConfig:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
+            from movescreen.config_schema import validate_config  # typed check (imports this module)
+
+            return validate_config(tomllib.load(f), path)
     except FileNotFoundError as e:
         raise ConfigError(f"No configuration file at {path}; check the --config path.") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"The configuration file {path} cannot be read as UTF-8 TOML text ({e}).") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"The configuration file {path} is not valid TOML ({e}).") from e
 
