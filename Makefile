@@ -23,6 +23,7 @@ demo: setup
 
 test: setup system-deps
 	$(VENV)/bin/python -m pytest
+	bash scripts/lowest-deps.sh  # the lowest versions pyproject.toml allows (about 1 minute)
 
 bench: setup
 	$(VENV)/bin/python benchmarks/bench_pipeline.py
