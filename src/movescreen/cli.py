@@ -299,6 +299,8 @@ def models_fetch(name: str) -> None:
         return
     click.echo(f"Saved {m.path} (sha256 {m.sha256}); use it with --model {m.path}")
 
+main.add_command(__import__("movescreen.config_cli", fromlist=["config"]).config)  # config show|write
+
 
 def run() -> None:  # pragma: no cover - console-script shim
     main()
