@@ -165,7 +165,21 @@ def read_landmarks_csv(
 
     Frame size and fps are taken from a ``report.json`` beside the file when present, else from
     the arguments, else estimated (fps from the time stamps, size from the largest coordinate).
+    Any malformed cell, row or report.json raises an InputError sentence (fuzzed in
+    tests/hardening/test_fuzz.py).
     """
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # 1e308 in float32 is inf, then checked
+            return _read_landmarks_csv(path, width=width, height=height, fps=fps)
+    except (ValueError, TypeError, KeyError, OverflowError, AttributeError, UnicodeDecodeError) as e:
+        raise InputError(
+            f"{Path(path).name} is not a valid movescreen landmarks file ({type(e).__name__}: {e})."
+        ) from e
+
+
+def _read_landmarks_csv(
+    path: str | os.PathLike[str], *, width: int | None = None, height: int | None = None, fps: float | None = None
+) -> LandmarkSequence:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"No file at {p}; check the path.")
