@@ -198,6 +198,10 @@ def test_config_loader_on_a_defaults_file_cut_and_garbled(tmp_path, data):
         _is_a_sentence(e)
 
 
+# this clip's boxes: ftyp (0-31), free, mdat (40-507302), moov (the last 1,038 bytes)
+HEADER_POSITIONS = st.one_of(st.integers(0, 63), st.integers(-1038, -1), st.integers(64, 4095))
+
+
 @pytest.fixture(scope="module")
 def clip_bytes() -> bytes:
     if not EXAMPLE_VIDEO.is_file():
@@ -207,15 +211,16 @@ def clip_bytes() -> bytes:
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(flips=st.lists(st.tuples(st.integers(0, 4095), st.integers(1, 255)), min_size=1, max_size=24),
-       cut=st.one_of(st.none(), st.integers(0, 20000)))
+@given(flips=st.lists(st.tuples(HEADER_POSITIONS, st.integers(1, 255)), min_size=1, max_size=24),
+       cut=st.one_of(st.none(), st.integers(0, 20000), st.integers(-1100, -1)))
 def test_byte_flipped_video_header_opens_or_gives_a_sentence(tmp_path, clip_bytes, flips, cut):
-    """Flip bytes in the first 4 KiB (ftyp/moov boxes in this faststart clip), sometimes truncate."""
+    """Flip bytes in the headers (ftyp + mdat start at the front, the moov box at the end of
+    this clip), sometimes truncate; then open and decode a few frames."""
     from movescreen.sources import open_source
 
     data = bytearray(clip_bytes if cut is None else clip_bytes[:cut])
     for pos, xor in flips:
-        if pos < len(data):
+        if -len(data) <= pos < len(data):
             data[pos] ^= xor
     p = tmp_path / "clip.mp4"
     p.write_bytes(bytes(data))
@@ -231,3 +236,25 @@ def test_byte_flipped_video_header_opens_or_gives_a_sentence(tmp_path, clip_byte
             close()
     except Exception as e:  # noqa: BLE001
         _is_a_sentence(e)
+
+
+@pytest.mark.parametrize("where", ["moov_type", "ftyp_size", "moov_body"])
+def test_known_header_damage_is_refused_with_a_sentence(tmp_path, clip_bytes, where):
+    """The fuzz above must be able to fail: these damages are known to make the clip unreadable."""
+    from movescreen.sources import open_source
+
+    data = bytearray(clip_bytes)
+    moov = data.rfind(b"moov")
+    if where == "moov_type":
+        data[moov:moov + 4] = b"xxxx"
+    elif where == "ftyp_size":
+        data[0:4] = b"\xff\xff\xff\xff"
+    else:
+        data[moov + 4:] = bytes(len(data) - moov - 4)
+    p = tmp_path / "clip.mp4"
+    p.write_bytes(bytes(data))
+    with pytest.raises(MovescreenError) as ei:
+        src = open_source(p)
+        for _ in src:
+            pass
+    _is_a_sentence(ei.value)
