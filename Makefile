@@ -9,7 +9,7 @@ EXAMPLE := fixtures/videos/squat_front_banded_bodyweight_01.mp4
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e ".[test,distributed]"
+	$(VENV)/bin/pip install --quiet -e ".[test,distributed,workspace]"
 	touch $@
 
 setup: $(VENV)/.installed
