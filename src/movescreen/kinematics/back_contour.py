@@ -26,6 +26,7 @@ Everything here is pure numpy/scipy: no image I/O, no model.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -386,6 +387,61 @@ def _trace_frame(
 
 
 # --------------------------------------------------------------------------------------------
+# tracing one frame while its mask is fresh
+
+
+def trace_back_frame(
+    crop: MaskCrop,
+    image_xyz: FloatArray,
+    facing: Facing,
+    options: BackBendOptions = BackBendOptions(),
+) -> dict[str, Any] | None:
+    """Trace one frame's back outline while its mask is fresh (the per-frame part of
+    :func:`compute_back_bend`, which gives the same numbers from these results).
+
+    Parameters
+    ----------
+    crop : MaskCrop
+        The subject's segmentation mask in this frame.
+    image_xyz : ndarray, shape (33, 3)
+        The subject's landmarks in this frame, full-frame pixels.
+    facing : {"left", "right"}
+        Which way the person faces (the posterior side); trace both when it is not known yet.
+
+    Returns
+    -------
+    dict or None
+        ``upper_deg``, ``lower_deg``, ``valid_fraction``, ``residual_px``, ``clipped_fraction``
+        (floats) and ``edge_xy`` (ndarray (K, 2)); None when the frame is not traced (no
+        shoulder/hip, or a front view).
+    """
+    xyz = np.asarray(image_xyz, np.float64)[None]
+    sh = _mid(xyz, _LS, _RS)[:, :2]
+    hp = _mid(xyz, _LH, _RH)[:, :2]
+    chord = hp - sh
+    if not np.all(np.isfinite(chord)):
+        return None
+    chord_px = np.linalg.norm(chord, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        up = -chord / chord_px[:, None]
+        sep = (
+            0.5
+            * (
+                np.linalg.norm(xyz[:, _LS, :2] - xyz[:, _RS, :2], axis=1)
+                + np.linalg.norm(xyz[:, _LH, :2] - xyz[:, _RH, :2], axis=1)
+            )
+            / chord_px
+        )
+    side_view = np.clip(1.0 - (sep - 0.25) / 0.35, 0.0, 1.0)
+    if not (np.isfinite(sep[0]) and side_view[0] > 0.0):  # a front view: confidence would be 0
+        return None
+    ant = _anterior(up, facing)
+    u_deg, l_deg, f, r, cf, e = _trace_frame(crop, sh[0], hp[0], -ant[0], options)
+    return {"upper_deg": u_deg, "lower_deg": l_deg, "valid_fraction": f, "residual_px": r,
+            "clipped_fraction": cf, "edge_xy": e}
+
+
+# --------------------------------------------------------------------------------------------
 # public API
 
 
@@ -395,6 +451,7 @@ def compute_back_bend(
     facing: Facing | None = None,
     options: BackBendOptions = BackBendOptions(),
     upright_max_deg: float = 20.0,
+    traces: Mapping[int, Mapping[str, dict[str, Any] | None]] | None = None,
 ) -> BackBend:
     """Measure the bend of the back outline in every frame of a side-view clip.
 
@@ -410,6 +467,9 @@ def compute_back_bend(
     upright_max_deg : float
         Trunk inclination (degrees) below which a frame counts as upright for the standing
         reference of ``chord_ratio`` and ``chord_3d_ratio``.
+    traces : mapping, optional
+        Row -> {facing -> :func:`trace_back_frame` result} for frames traced as they were
+        decoded (the pipeline does not keep masks); used instead of ``seq.masks``.
 
     Returns
     -------
@@ -470,15 +530,18 @@ def compute_back_bend(
         # ear-shoulder-hip: angle between shoulder->ear and hip->shoulder, signed to the front
         se = ear - sh
         esh = _angle_deg(se, up) * np.sign(np.sum(se * ant, axis=1))
-        for row, crop in seq.masks.items():
-            if not (0 <= row < t_len) or not np.all(np.isfinite(chord[row])):
+        if traces is not None:  # traced frame by frame while the masks were fresh
+            done = ((row, (tr or {}).get(facing)) for row, tr in traces.items())
+        else:
+            done = ((row, trace_back_frame(crop, xyz[row], facing, options))
+                    for row, crop in seq.masks.items() if 0 <= row < t_len)
+        for row, one in done:
+            if one is None or not (0 <= row < t_len):
                 continue
-            if side_view[row] <= 0.0:  # a front view: the confidence would be 0; skip the trace
-                continue
-            u_deg, l_deg, f, r, cf, e = _trace_frame(crop, sh[row], hp[row], -ant[row], options)
-            upper[row], lower[row], valid[row], resid[row] = u_deg, l_deg, f, r
-            clipped[row] = cf
-            edge_xy[row] = e
+            upper[row], lower[row] = one["upper_deg"], one["lower_deg"]
+            valid[row], resid[row] = one["valid_fraction"], one["residual_px"]
+            clipped[row] = one["clipped_fraction"]
+            edge_xy[row] = one["edge_xy"]
 
     bend = upper - lower
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -7,6 +7,9 @@ landmark-only measures as secondary columns.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from movescreen.kinematics.back_contour import (
@@ -14,12 +17,14 @@ from movescreen.kinematics.back_contour import (
     find_upright_rows,
     summarize_bend,
 )
-from movescreen.types import LandmarkSequence
+from movescreen.types import LandmarkSequence, MaskCrop
 
 LUMBAR_COLUMN = "lumbar_flexion_est_deg"
 
 
-def compute_lumbar_columns(seq: LandmarkSequence) -> dict[str, np.ndarray]:
+def compute_lumbar_columns(
+    seq: LandmarkSequence, *, traces: Mapping[int, Mapping[str, dict[str, Any] | None]] | None = None
+) -> dict[str, np.ndarray]:
     """Per-frame lumbar columns for the angle table.
 
     Returns
@@ -36,7 +41,7 @@ def compute_lumbar_columns(seq: LandmarkSequence) -> dict[str, np.ndarray]:
         ``trunk_chord_ratio_image``, ``trunk_chord_ratio_world`` (shoulder-hip distance against
         upright) and ``ear_shoulder_hip_deg``: landmark-only secondary measures.
     """
-    bend = compute_back_bend(seq)
+    bend = compute_back_bend(seq, traces=traces)  # traces: per-frame results, masks not kept
     base = summarize_bend(bend, find_upright_rows(bend)).value_deg
     n = len(seq)
     return {
@@ -63,24 +68,33 @@ def compute_foot_in_mask(seq: LandmarkSequence, *, radius_px: int = 4) -> dict[s
         ``left_foot_in_mask`` and ``right_foot_in_mask``: 1.0 on the mask, 0.0 off it, NaN
         where there is no mask or no landmark.
     """
-    from movescreen.landmarks import INDEX
-
     n = len(seq)
     out = {f"{s}_foot_in_mask": np.full(n, np.nan) for s in ("left", "right")}
     for row, crop in seq.masks.items():
-        h, w = crop.mask.shape
-        for s in ("left", "right"):
-            ok = True
-            for name in (f"{s}_heel", f"{s}_foot_index"):
-                x, y = seq.image_xyz[row, INDEX[name], :2]
-                if not (np.isfinite(x) and np.isfinite(y)):
-                    ok = False
-                    break
-                cx, cy = int(round(x)) - crop.x0, int(round(y)) - crop.y0
-                x0, x1 = max(cx - radius_px, 0), min(cx + radius_px + 1, w)
-                y0, y1 = max(cy - radius_px, 0), min(cy + radius_px + 1, h)
-                if x0 >= x1 or y0 >= y1 or crop.mask[y0:y1, x0:x1].max() < 128:
-                    ok = False
-                    break
-            out[f"{s}_foot_in_mask"][row] = 1.0 if ok else 0.0
+        for col, v in foot_in_mask_frame(crop, seq.image_xyz[row], radius_px=radius_px).items():
+            out[col][row] = v
+    return out
+
+
+def foot_in_mask_frame(crop: MaskCrop, image_xyz: np.ndarray, *, radius_px: int = 4) -> dict[str, float]:
+    """One frame of :func:`compute_foot_in_mask`, while its mask is fresh: ``{"left_foot_in_mask":
+    1.0 or 0.0, "right_foot_in_mask": ...}`` from the landmarks (33, 3) of that frame."""
+    from movescreen.landmarks import INDEX
+
+    h, w = crop.mask.shape
+    out: dict[str, float] = {}
+    for s in ("left", "right"):
+        ok = True
+        for name in (f"{s}_heel", f"{s}_foot_index"):
+            x, y = image_xyz[INDEX[name], :2]
+            if not (np.isfinite(x) and np.isfinite(y)):
+                ok = False
+                break
+            cx, cy = int(round(x)) - crop.x0, int(round(y)) - crop.y0
+            x0, x1 = max(cx - radius_px, 0), min(cx + radius_px + 1, w)
+            y0, y1 = max(cy - radius_px, 0), min(cy + radius_px + 1, h)
+            if x0 >= x1 or y0 >= y1 or crop.mask[y0:y1, x0:x1].max() < 128:
+                ok = False
+                break
+        out[f"{s}_foot_in_mask"] = 1.0 if ok else 0.0
     return out
