@@ -92,6 +92,9 @@ class Analysis:
     rules: RulesResult | None = None
     config: RulesConfig | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # per-frame numbers measured on the segmentation masks as they came (masks are not kept)
+    mask_columns: dict[str, Any] | None = None
+    back_traces: dict[int, dict[str, dict[str, Any] | None]] | None = None
 
 
 def is_landmarks_csv(path: Path) -> bool:
@@ -138,16 +141,28 @@ def analyze_input(
         err.analysis = analysis  # type: ignore[attr-defined]
         raise err
     analysis.config = config
-    analysis.kinematics = compute_kinematics(analysis.sequence, options)
+    analysis.kinematics = compute_kinematics(analysis.sequence, options, analysis=analysis)
     analysis.rules = evaluate_rules(analysis.kinematics, config, pain=options.pain)
     return analysis
 
 
-def compute_kinematics(seq: LandmarkSequence, options: AnalyzeOptions) -> Kinematics:
-    """Angles, lumbar estimate, view, reps and per-rep metrics (pure; shared by every command)."""
+def compute_kinematics(
+    seq: LandmarkSequence, options: AnalyzeOptions, *, analysis: Analysis | None = None
+) -> Kinematics:
+    """Angles, lumbar estimate, view, reps and per-rep metrics (pure; shared by every command).
+
+    The mask columns come from the per-frame measures the pose stage made while the masks were
+    fresh (``analysis.mask_columns`` / ``back_traces``), or from ``seq.masks`` when a caller
+    kept masks (synthetic sequences).
+    """
     from movescreen.kinematics import analyze_kinematics
 
-    extra = {**compute_lumbar_columns(seq), **compute_foot_in_mask(seq)} if seq.masks else None
+    extra: dict[str, Any] | None = None
+    if analysis is not None and analysis.mask_columns is not None:
+        extra = {**compute_lumbar_columns(seq, traces=analysis.back_traces or {}),
+                 **analysis.mask_columns}
+    elif seq.masks:
+        extra = {**compute_lumbar_columns(seq), **compute_foot_in_mask(seq)}
     return analyze_kinematics(
         seq,
         movement=options.movement,  # type: ignore[arg-type]
@@ -199,7 +214,8 @@ def _analyze_frames(
         run.info = replace(run.info, fps=source.source_fps)
     sha = file_sha256(path) if path.is_file() else None
     return Analysis(
-        run.info, run.sequence, quality, warnings, model, options, sha, run.max_people_seen
+        run.info, run.sequence, quality, warnings, model, options, sha, run.max_people_seen,
+        mask_columns=run.mask_columns, back_traces=run.back_traces,
     )
 
 

@@ -10,16 +10,16 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from itertools import chain
+from typing import Any
 
 import numpy as np
 
 from movescreen.errors import InputError
-from movescreen.landmarks import NUM_LANDMARKS
-from movescreen.pose.backend import PoseBackend, PoseCandidate
-from movescreen.pose.subject import BBox, choose_subject, count_others
-from movescreen.sources import FrameSource, detect_content_box
-from movescreen.types import Frame, LandmarkSequence, MaskCrop, VideoInfo
+from movescreen.pose.backend import PoseBackend
+from movescreen.pose.subject import BBox, count_others
+from movescreen.sources import FrameSource
+from movescreen.step import FrameResult
+from movescreen.types import Box, Frame, LandmarkSequence, VideoInfo
 
 BackendFactory = Callable[[], PoseBackend]
 
@@ -89,6 +89,8 @@ class PoseRun:
     max_people_seen: int = 1
     frames_with_others: int = 0
     scans: int = 0
+    mask_columns: dict[str, np.ndarray] | None = None  # per-frame numbers measured on the masks
+    back_traces: dict[int, dict[str, dict[str, Any] | None]] | None = None  # row -> facing -> trace
 
 
 def _threaded(it: Iterator[Frame], maxsize: int = 8) -> Iterator[Frame]:
@@ -135,8 +137,9 @@ def estimate_landmarks(
     scan_interval_s: float = 2.0,
     detect_bars: bool = True,
     progress: Callable[[int], None] | None = None,
+    on_frame: Callable[[Frame, FrameResult], None] | None = None,
 ) -> PoseRun:
-    """Find the subject's pose in every frame of ``source``.
+    """Find the subject's pose in every frame of ``source`` (one :class:`FrameStep` per frame).
 
     Parameters
     ----------
@@ -149,101 +152,140 @@ def estimate_landmarks(
         switches the scan off.
     detect_bars : bool
         Look for black pillar-/letter-box bars in the first frames and run the model inside them.
+    on_frame : callable(Frame, FrameResult), optional
+        Called with every frame and its result, in order (e.g. to hand the decoded frame to a
+        renderer instead of decoding the video again).
+
+    Masks are measured as they come (:func:`movescreen.step.mask_measures`) and not kept: the
+    sequence's ``masks`` is empty, and ``PoseRun.mask_columns`` / ``back_traces`` hold the
+    per-frame numbers.
 
     Raises
     ------
     InputError
         When the source yields no frames.
     """
+    from movescreen.step import FrameStep
+
     frames = _threaded(iter(source))
     # load the models while the decode thread fills the first frames
     backend = make_backend()
-    scanner = _BackgroundScanner(make_scanner()) if make_scanner else None
-    head: list[Frame] = []
     try:
-        for fr in frames:
-            head.append(fr)
-            if len(head) >= 12:
-                break
-        if not head:
-            raise InputError(f"{source.info.path} contains no frames; nothing to analyse.")
+        scanner = _BackgroundScanner(make_scanner()) if make_scanner else None
     except BaseException:
         backend.close()
-        if scanner is not None:
-            scanner.finish()
         raise
-    box = detect_content_box([f.image for f in head]) if detect_bars else None
-    info = replace(source.info, content_box=box)
-    backend.crop = box
-    if scanner is not None:
-        scanner.backend.crop = box
-    rows_idx: list[int] = []
-    rows_t: list[float] = []
-    image: list[np.ndarray] = []
-    world: list[np.ndarray] = []
-    vis: list[np.ndarray] = []
-    pres: list[np.ndarray] = []
-    masks: dict[int, MaskCrop] = {}
-    prev_box: BBox | None = None
-    run_warnings: list[str] = []
-    max_people, frames_with_others = 1, 0
+    boxes: list[Box | None] = []
+
+    def content_box(box: Box | None) -> None:
+        boxes.append(box)
+        if scanner is not None:
+            scanner.backend.crop = box
+
+    step = FrameStep(backend, detect_bars=detect_bars, on_content_box=content_box)
+    acc = _Rows()
+    held: dict[int, Frame] = {}
     next_scan = 0.0
-    nan3 = np.full((NUM_LANDMARKS, 3), np.nan, np.float32)
-    nan1 = np.full(NUM_LANDMARKS, np.nan, np.float32)
-    try:
-        for fr in chain(head, frames):
-            cands = backend.process(fr.image, int(round(fr.time_s * 1000)))
-            k = choose_subject(cands, prev_box)
-            row = len(rows_idx)
-            rows_idx.append(fr.index)
-            rows_t.append(fr.time_s)
-            if k is None:
-                row_arrays = (nan3, nan3, nan1, nan1)
-            else:
-                c: PoseCandidate = cands[k]
-                row_arrays = (c.image_xyz, c.world_xyz, c.visibility, c.presence)
-                if c.mask is not None:
-                    masks[row] = c.mask
-                prev_box = c.bbox()
-            for store, arr in zip((image, world, vis, pres), row_arrays):
-                store.append(arr)
-            others = count_others(cands, prev_box if k is not None else None)
+
+    def take(results: list[FrameResult]) -> None:
+        nonlocal next_scan
+        for res in results:
+            fr = held.pop(res.index)
+            acc.add(res)
             if scanner is not None and fr.time_s >= next_scan:
                 next_scan = fr.time_s + scan_interval_s
-                scanner.submit(fr, prev_box if k is not None else None)
-            if others:
-                frames_with_others += 1
-                max_people = max(max_people, others + (k is not None))
+                scanner.submit(fr, res.bbox)
+            if on_frame is not None:
+                on_frame(fr, res)
             if progress is not None:
                 progress(1)
+
+    try:
+        for fr in frames:
+            held[fr.index] = fr
+            take(step.update(fr))
+        take(step.flush())
+        if acc.n == 0:
+            raise InputError(f"{source.info.path} contains no frames; nothing to analyse.")
     finally:
-        backend.close()
-        if scanner is not None:
-            scanner.finish()
+        try:
+            backend.close()
+        finally:
+            if scanner is not None:
+                scanner.finish()
+    info = replace(source.info, content_box=boxes[0] if boxes else None)
+    max_people, frames_with_others = acc.max_people, acc.frames_with_others
     scans = 0
     if scanner is not None:
         scans = scanner.scans
         if scanner.max_others:
             max_people = max(max_people, scanner.max_others + 1)
             frames_with_others += scanner.frames_with_others
-    n = len(rows_idx)
-    info = replace(info, frame_count=n, duration_s=max(info.duration_s, rows_t[-1] if n else 0.0))
+    n = acc.n
+    info = replace(info, frame_count=n, duration_s=max(info.duration_s, acc.t[-1] if n else 0.0))
     seq = LandmarkSequence(
-        frame_index=np.array(rows_idx, np.int64),
-        time_s=np.array(rows_t, np.float64),
-        image_xyz=np.stack(image).astype(np.float32),
-        visibility=np.stack(vis).astype(np.float32),
-        presence=np.stack(pres).astype(np.float32),
-        world_xyz=np.stack(world).astype(np.float32),
+        frame_index=np.array(acc.idx, np.int64),
+        time_s=np.array(acc.t, np.float64),
+        image_xyz=np.stack(acc.image).astype(np.float32),
+        visibility=np.stack(acc.vis).astype(np.float32),
+        presence=np.stack(acc.pres).astype(np.float32),
+        world_xyz=np.stack(acc.world).astype(np.float32),
         width=info.width,
         height=info.height,
         fps=info.fps,
-        masks=masks,
     )
+    run_warnings: list[str] = []
     if max_people > 1:
         run_warnings.append(
             f"Up to {max_people} people were seen (in {frames_with_others} checked frames); "
             "movescreen followed the largest person, kept consistently over time. Film one "
             "person at a time for a reliable screen."
         )
-    return PoseRun(seq, info, run_warnings, max_people, frames_with_others, scans)
+    return PoseRun(seq, info, run_warnings, max_people, frames_with_others, scans,
+                   acc.mask_columns(), acc.back if acc.masked else None)
+
+
+class _Rows:
+    """Accumulates FrameResults into columns (masks are never kept: only their numbers)."""
+
+    def __init__(self) -> None:
+        self.idx: list[int] = []
+        self.t: list[float] = []
+        self.image: list[np.ndarray] = []
+        self.world: list[np.ndarray] = []
+        self.vis: list[np.ndarray] = []
+        self.pres: list[np.ndarray] = []
+        self.columns: dict[int, dict[str, float]] = {}
+        self.back: dict[int, dict[str, dict[str, Any] | None]] = {}
+        self.masked = False
+        self.max_people, self.frames_with_others = 1, 0
+
+    @property
+    def n(self) -> int:
+        return len(self.idx)
+
+    def add(self, r: FrameResult) -> None:
+        row = self.n
+        self.idx.append(r.index)
+        self.t.append(r.time_s)
+        self.image.append(r.image_xyz)
+        self.world.append(r.world_xyz)
+        self.vis.append(r.visibility)
+        self.pres.append(r.presence)
+        if r.mask is not None:
+            self.masked = True
+            self.columns[row] = r.mask_columns
+            if r.back is not None:
+                self.back[row] = r.back
+        if r.others:
+            self.frames_with_others += 1
+            self.max_people = max(self.max_people, r.others + int(r.has_pose))
+
+    def mask_columns(self) -> dict[str, np.ndarray] | None:
+        if not self.masked:
+            return None
+        out = {f"{s}_foot_in_mask": np.full(self.n, np.nan) for s in ("left", "right")}
+        for row, cols in self.columns.items():
+            for name, v in cols.items():
+                out.setdefault(name, np.full(self.n, np.nan))[row] = v
+        return out

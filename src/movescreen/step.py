@@ -1,0 +1,195 @@
+"""The one per-frame step shared by ``analyze``, ``batch`` and ``live``.
+
+frame -> (letterbox rule) -> pose -> subject choice -> landmarks row, plus the work that needs
+the subject's segmentation mask while it is fresh: the back-outline trace (both facings, because
+the facing is only known from the whole clip; the caller picks one later) and the feet-on-mask
+check. Masks are handed to the caller in :class:`FrameResult` and never accumulated here.
+
+The letterbox rule: the content box (the picture inside black bars) is found from the first
+:data:`LETTERBOX_FRAMES` frames, once, and the model then runs inside it for the rest of the
+clip. So ``update`` holds the first frames back (returns ``[]``) until it has seen that many,
+then returns their results at once; ``flush`` returns what is held when the clip is shorter.
+A caller that must answer at once (live) may pass ``letterbox_frames=1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from movescreen.landmarks import NUM_LANDMARKS
+from movescreen.pose.backend import PoseBackend, PoseCandidate
+from movescreen.pose.subject import BBox, choose_subject, count_others
+from movescreen.sources import detect_content_box
+from movescreen.types import Box, Frame, MaskCrop
+
+LETTERBOX_FRAMES = 12  # frames the content box is found from (analyze, batch and live alike)
+FACINGS = ("left", "right")
+
+_NAN3 = np.full((NUM_LANDMARKS, 3), np.nan, np.float32)
+_NAN1 = np.full(NUM_LANDMARKS, np.nan, np.float32)
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """What one frame gave.
+
+    Attributes
+    ----------
+    index, time_s : int, float
+        The frame's number and time (from :class:`movescreen.types.Frame`).
+    image_xyz, world_xyz : ndarray (33, 3) float32
+        The subject's landmarks (NaN when nobody was found).
+    visibility, presence : ndarray (33,) float32
+    has_pose : bool
+    bbox : (x0, y0, x1, y1) or None
+        The subject's box (None without a pose).
+    people : int
+        Candidates the tracker returned in this frame (0, 1, ...).
+    others : int
+        Of those, how many are clearly not the subject.
+    mask : MaskCrop or None
+        The subject's mask in this frame (only when the backend gives masks). The step does not
+        keep it; drop it once used.
+    mask_columns : dict[str, float]
+        Per-frame numbers measured on the mask: ``left_foot_in_mask``, ``right_foot_in_mask``
+        (1.0 / 0.0). Empty without a mask.
+    back : dict or None
+        ``{"left": trace or None, "right": trace or None}`` with
+        :func:`movescreen.kinematics.back_contour.trace_back_frame` results for either facing;
+        None without a mask.
+    """
+
+    index: int
+    time_s: float
+    image_xyz: npt.NDArray[np.float32]
+    world_xyz: npt.NDArray[np.float32]
+    visibility: npt.NDArray[np.float32]
+    presence: npt.NDArray[np.float32]
+    has_pose: bool
+    bbox: BBox | None
+    people: int
+    others: int
+    mask: MaskCrop | None = None
+    mask_columns: dict[str, float] = field(default_factory=dict)
+    back: dict[str, dict[str, Any] | None] | None = None
+
+
+class FrameStep:
+    """Pose -> subject -> row (+ mask work) for one frame at a time.
+
+    Parameters
+    ----------
+    backend : PoseBackend
+        The tracking backend (VIDEO mode); its ``crop`` is set from the letterbox rule.
+    detect_bars : bool
+        Apply the letterbox rule (False: the model sees the whole frame).
+    letterbox_frames : int
+        Frames the content box is found from (default :data:`LETTERBOX_FRAMES`).
+    mask_work : bool
+        Trace the back outline and check the feet on each mask (True when the backend gives
+        masks; False skips it, e.g. when a caller does its own).
+    facings : tuple of str
+        Which facings to trace (default both; a caller that knows the facing passes one).
+    on_content_box : callable(Box or None), optional
+        Called once when the content box is decided.
+
+    Examples
+    --------
+    >>> step = FrameStep(backend)                            # doctest: +SKIP
+    >>> for frame in source:                                 # doctest: +SKIP
+    ...     for result in step.update(frame): use(result)
+    >>> for result in step.flush(): use(result)              # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        backend: PoseBackend,
+        *,
+        detect_bars: bool = True,
+        letterbox_frames: int = LETTERBOX_FRAMES,
+        mask_work: bool = True,
+        facings: tuple[str, ...] = FACINGS,
+        on_content_box: Callable[[Box | None], None] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.detect_bars = detect_bars
+        self.letterbox_frames = max(1, int(letterbox_frames))
+        self.mask_work = mask_work
+        self.facings = facings
+        self.on_content_box = on_content_box
+        self.content_box: Box | None = None
+        self.decided = not detect_bars
+        self.prev_box: BBox | None = None
+        self._held: list[Frame] = []
+        self.frames = 0
+
+    # ------------------------------------------------------------------ public API
+
+    def update(self, frame: Frame) -> list[FrameResult]:
+        """Feed one frame; return the results that are ready (in frame order).
+
+        Before the content box is decided the frame is held and ``[]`` returned; the frame that
+        decides it returns every held frame's result.
+        """
+        if not self.decided:
+            self._held.append(frame)
+            if len(self._held) < self.letterbox_frames:
+                return []
+            return self._release()
+        return [self._process(frame)]
+
+    def flush(self) -> list[FrameResult]:
+        """Results of frames still held (a clip shorter than the letterbox window)."""
+        return self._release() if not self.decided else []
+
+    def decide_content_box(self, images: list[npt.NDArray[np.uint8]]) -> Box | None:
+        """Apply the letterbox rule to these frames (normally called by ``update``)."""
+        box = detect_content_box(images) if (self.detect_bars and images) else None
+        self.content_box = box
+        self.backend.crop = box
+        self.decided = True
+        if self.on_content_box is not None:
+            self.on_content_box(box)
+        return box
+
+    # ------------------------------------------------------------------ internals
+
+    def _release(self) -> list[FrameResult]:
+        held, self._held = self._held, []
+        self.decide_content_box([f.image for f in held])
+        return [self._process(f) for f in held]
+
+    def _process(self, frame: Frame) -> FrameResult:
+        cands = self.backend.process(frame.image, int(round(frame.time_s * 1000)))
+        self.frames += 1
+        k = choose_subject(cands, self.prev_box)
+        if k is None:
+            return FrameResult(frame.index, frame.time_s, _NAN3, _NAN3, _NAN1, _NAN1, False, None,
+                               0, count_others(cands, None))
+        c: PoseCandidate = cands[k]
+        box = c.bbox()
+        self.prev_box = box
+        columns: dict[str, float] = {}
+        back: dict[str, dict[str, Any] | None] | None = None
+        if c.mask is not None and self.mask_work:
+            columns, back = mask_measures(c.mask, c.image_xyz, self.facings)
+        return FrameResult(frame.index, frame.time_s, c.image_xyz, c.world_xyz, c.visibility,
+                           c.presence, True, box, len(cands), count_others(cands, box), c.mask,
+                           columns, back)
+
+
+def mask_measures(
+    mask: MaskCrop, image_xyz: npt.NDArray[np.floating[Any]], facings: tuple[str, ...] = FACINGS
+) -> tuple[dict[str, float], dict[str, dict[str, Any] | None]]:
+    """Everything measured on one frame's mask: the feet-on-mask columns and the back traces."""
+    from movescreen.kinematics.back_contour import trace_back_frame
+    from movescreen.kinematics.lumbar import foot_in_mask_frame
+
+    columns = foot_in_mask_frame(mask, image_xyz)
+    back = {f: trace_back_frame(mask, image_xyz, f) for f in facings}  # type: ignore[arg-type]
+    return columns, back
