@@ -228,3 +228,48 @@ def test_batch_command_reports_failures_and_exit_code(tmp_path):
     assert len(rows) == 3 and "empty (0 bytes)" in "\n".join(rows)
     assert (tmp_path / "out" / "anna" / "report.json").is_file()
     assert (tmp_path / "out" / "index.html").is_file()
+
+
+@pytest.mark.model
+def test_no_person_message_reaches_the_terminal_every_time_with_the_people_scan(tmp_path):
+    # the tracker and the people scan both silence MediaPipe's native logs on fd 2 from two
+    # threads; a per-thread save/restore could leave fd 2 on /dev/null and the sentence vanished
+    path = write_video(tmp_path / "empty_room.mp4", gradient_frames(40, 320, 240), fps=10)
+    exe = Path(sys.executable).parent / "movescreen"
+    for i in range(5):
+        res = subprocess.run([str(exe), "analyze", str(path), "--out", str(tmp_path / f"o{i}"), "-q",
+                              "--no-video", "--no-frames", "--no-html"],
+                             capture_output=True, text=True, timeout=300)
+        assert res.returncode == 1, res.stderr
+        assert "movescreen: error: No person was found in any of the 40 frames" in res.stderr, (i, res.stderr)
+        assert "Traceback" not in res.stderr
+
+
+def test_out_naming_a_file_is_one_sentence_and_exit_2(tmp_path):
+    target = tmp_path / "already.txt"
+    target.write_text("not a folder\n")
+    exe = Path(sys.executable).parent / "movescreen"
+    for cmd in (["analyze", str(EXAMPLE_VIDEO)], ["batch", str(tmp_path)]):
+        res = subprocess.run([str(exe), *cmd, "--out", str(target), "-q"], capture_output=True, text=True,
+                             timeout=120)
+        assert res.returncode == 2, res.stderr
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("movescreen: error: --out"), res.stderr
+        assert "is a file" in lines[0] and "Traceback" not in res.stderr
+    assert target.read_text() == "not a folder\n"
+    res = subprocess.run([str(exe), "analyze", str(EXAMPLE_VIDEO), "--out", str(target / "sub"), "-q"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "cannot be created" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32" or (hasattr(__import__("os"), "geteuid") and __import__("os").geteuid() == 0),
+                    reason="root may write into any folder, so a read-only folder cannot be shown")
+def test_out_in_a_read_only_folder_is_one_sentence_and_exit_2(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        res = CliRunner().invoke(main, ["analyze", str(EXAMPLE_VIDEO), "--out", str(ro / "out"), "-q"])
+        assert res.exit_code == 2 and "cannot be written" in res.output
+    finally:
+        ro.chmod(0o700)

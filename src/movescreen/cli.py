@@ -35,6 +35,20 @@ def _warn(message: str) -> None:
     click.echo(f"movescreen: warning: {message}", err=True)
 
 
+def _out_dir_problem(out: Path) -> str | None:
+    """Why ``out`` cannot be the output folder (one sentence), or None when it can."""
+    if out.exists() and not out.is_dir():
+        return f"--out {out} is a file, not a folder; give a folder name (it is created if needed)."
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent  # the nearest existing ancestor is where the folder would be made
+    if not probe.is_dir():
+        return f"--out {out} cannot be created: {probe} is a file, not a folder."
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"--out {out} cannot be written (no permission in {probe}); choose another folder."
+    return None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="movescreen")
 def main() -> None:
@@ -70,6 +84,10 @@ def analyze(input_path: Path, out_dir: Path | None, model: Path | None, movement
     from movescreen.pipeline import AnalyzeOptions, run_analysis
 
     out = out_dir or Path("movescreen-out") / input_path.stem
+    problem = _out_dir_problem(out)
+    if problem:
+        _fail(problem)
+        return
     options = AnalyzeOptions(
         model=str(model) if model else None, masks=not no_masks, scan_people=not no_people_scan,
         movement=movement, config=str(config_path) if config_path else None, pain=pain,
@@ -176,6 +194,10 @@ def batch(folder: Path, out_dir: Path, workers: int | None, recursive: bool,
     from movescreen.batch import run_batch
     from movescreen.pipeline import AnalyzeOptions
 
+    problem = _out_dir_problem(out_dir)
+    if problem:
+        _fail(problem)
+        return
     options = AnalyzeOptions(
         model=str(model) if model else None, masks=not no_masks, scan_people=not no_people_scan,
         movement=movement, config=str(config_path) if config_path else None,

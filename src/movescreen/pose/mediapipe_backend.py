@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,13 +26,24 @@ MASK_SEARCH = 0.6  # how far around the landmark box (fraction of its size) the 
 _QUIET_CALLS = 3  # MediaPipe's native code logs on creation, the first frames and close
 
 
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_saved: int | None = None
+
+
 @contextlib.contextmanager
 def quiet_native_stderr() -> Iterator[None]:
     """Silence the C++ log lines MediaPipe/LiteRT write straight to file descriptor 2.
 
     They are not errors (model-loading notes, alignment hints) but bury our one-sentence
     messages. Set ``MOVESCREEN_NATIVE_LOGS=1`` to see them.
+
+    Safe from several threads at once (the tracker and the people scan): one process-wide
+    count under a lock; the first entrant saves fd 2 and points it at /dev/null, the last one
+    to leave restores it. (Saving and restoring per thread could leave another thread's
+    /dev/null in place for good, and every later error message vanished.)
     """
+    global _quiet_depth, _quiet_saved
     if os.environ.get("MOVESCREEN_NATIVE_LOGS") == "1":
         yield
         return
@@ -40,16 +52,23 @@ def quiet_native_stderr() -> Iterator[None]:
     except (AttributeError, OSError, ValueError):  # no real stderr (e.g. captured): nothing to do
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            sys.stderr.flush()
+            _quiet_saved = os.dup(fd)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        _quiet_depth += 1
     try:
-        os.dup2(devnull, fd)
         yield
     finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)  # fraction of the person's box kept around it when cropping the mask
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0 and _quiet_saved is not None:
+                os.dup2(_quiet_saved, fd)
+                os.close(_quiet_saved)
+                _quiet_saved = None
 
 
 def from_mediapipe(
