@@ -299,8 +299,9 @@ def run_analysis(
 ) -> dict[str, Any]:
     """Analyse one input and write every output into ``out_dir``; return the report dict.
 
-    This is what ``analyze`` and each ``batch`` job run. ``report.json`` is written last, so a
-    folder with a ``report.json`` whose ``status`` is ``ok`` is complete.
+    This is what ``analyze`` and each ``batch`` job run. Every output is written once, from the
+    in-memory :class:`Analysis`; ``report.json`` is written last, so a folder with a
+    ``report.json`` whose ``status`` is ``ok`` is complete.
 
     Raises
     ------
@@ -317,45 +318,86 @@ def run_analysis(
         if partial is not None:
             write_outputs(partial, out_dir, status="failed", error=str(e))
         raise
-    paths = write_outputs(analysis, out_dir)
-    render_warnings = render_outputs(analysis, out_dir, paths)
-    import json
-
-    report: dict[str, Any] = json.loads((Path(out_dir) / "report.json").read_text())
+    report, render_warnings = write_all(analysis, out_dir)
     report["_warnings"] = list(analysis.warnings) + list(analysis.quality.warnings) + render_warnings
     return report
 
 
-def render_outputs(analysis: Analysis, out_dir: str | os.PathLike[str], paths: dict[str, Path]) -> list[str]:
-    """Annotated video, key frames and report.html; then list them in report.json.
+def write_all(analysis: Analysis, out_dir: str | os.PathLike[str]) -> tuple[dict[str, Any], list[str]]:
+    """Write every output of a finished analysis once: CSVs, annotated video, key frames,
+    report.html, then report.json. Returns the report dict and the rendering warnings.
 
+    The renderers take the in-memory analysis (:func:`analysis_folder`, the same form
+    ``movescreen report DIR`` loads from disk); nothing written here is read back.
     A rendering failure never loses the analysis: it becomes a warning in the report.
     """
-    opts = analysis.options
-    if not (opts.video or opts.key_frames or opts.html):
-        return []
-    from movescreen.errors import MovescreenError
-    from movescreen.render import render_all
-
     out = Path(out_dir)
-    video = Path(analysis.info.path) if analysis.info.kind == "video" else None
-    warnings: list[str] = []
-    try:
-        rendered = render_all(out, video, blur_faces=opts.blur_faces, video=opts.video,
-                              key_frames=opts.key_frames)
-    except (MovescreenError, OSError, ValueError, RuntimeError) as e:
-        warnings.append(f"The review outputs (annotated video, key frames, HTML) could not be made: {e}")
-        rendered = {}
-    if not opts.html:
-        (out / "report.html").unlink(missing_ok=True)
-        rendered.pop("html", None)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    if analysis.info.kind != "landmarks" or Path(analysis.info.path).resolve() != (out / "landmarks.csv").resolve():
+        paths["landmarks"] = write_landmarks_csv(out / "landmarks.csv", analysis.sequence)
+    if analysis.kinematics is not None:
+        paths["angles"] = write_angles_csv(out / "angles.csv", analysis.kinematics.table)
     report = build_report(analysis)
-    report["outputs"] = {k: p.name for k, p in paths.items() if k != "report"}
-    report["outputs"].update({k: p.name for k, p in rendered.items()})
-    report["quality"]["warnings"] += warnings
-    write_json_atomic(out / "report.json", report)
-    if opts.html and "html" in rendered:
-        from movescreen.render import load_analysis_folder, write_html_report
+    report["outputs"] = {k: p.name for k, p in paths.items()}
+    opts = analysis.options
+    warnings: list[str] = []
+    if opts.video or opts.key_frames or opts.html:
+        from movescreen.errors import MovescreenError
+        from movescreen.render import render_folder
 
-        write_html_report(load_analysis_folder(out), out / "report.html")  # now with the outputs list
-    return warnings
+        video = Path(analysis.info.path) if analysis.info.kind == "video" else None
+        folder = analysis_folder(analysis, out, report)
+        try:
+            rendered = render_folder(folder, video, blur_faces=opts.blur_faces, video=opts.video,
+                                     key_frames=opts.key_frames, html=False)
+        except (MovescreenError, OSError, ValueError, RuntimeError) as e:
+            warnings.append(f"The review outputs (annotated video, key frames, HTML) could not be made: {e}")
+            rendered = {}
+        report["outputs"].update({k: p.name for k, p in rendered.items()})
+        if opts.html and not warnings:
+            report["outputs"]["html"] = "report.html"
+        report["quality"]["warnings"] += warnings
+        if opts.html and not warnings:
+            from movescreen.render import write_html_report
+
+            try:
+                write_html_report(folder, out / "report.html")
+            except (MovescreenError, OSError, ValueError, RuntimeError) as e:
+                report["outputs"].pop("html", None)
+                warnings.append(f"report.html could not be made: {e}")
+                report["quality"]["warnings"].append(warnings[-1])
+    write_json_atomic(out / "report.json", report)
+    return report, warnings
+
+
+def analysis_folder(analysis: Analysis, out: Path, report: dict[str, Any]) -> Any:
+    """The in-memory form of what an analysis writes (an :class:`AnalysisFolder`), for the
+    renderers. Numbers are rounded as the CSV files store them, so drawing from memory and
+    ``movescreen report DIR`` (which loads the files) give the same pictures.
+    """
+    import numpy as np
+
+    from movescreen.render.folder import AnalysisFolder
+
+    def as_saved(a: Any, digits: int) -> Any:
+        flat = np.asarray(a, np.float64).ravel()
+        vals = [float(f"{v:.{digits}f}") if np.isfinite(v) else np.nan for v in flat.tolist()]
+        return np.array(vals, np.float64).reshape(np.shape(a))
+
+    seq = analysis.sequence
+    img = np.array(seq.image_xyz, np.float64)
+    img[..., :2] = as_saved(img[..., :2], 2)
+    img[..., 2] = as_saved(img[..., 2], 4)
+    landmarks = replace(seq, image_xyz=img.astype(np.float32), time_s=as_saved(seq.time_s, 4), masks={})
+    angles: dict[str, Any] = {}
+    if analysis.kinematics is not None:
+        for col, arr in analysis.kinematics.table.items():
+            a = np.asarray(arr)
+            if col == "frame":
+                angles[col] = a.astype(np.int64)
+            elif col == "view" or a.dtype.kind in "UO":
+                angles[col] = np.array([str(v) for v in a], dtype=object)
+            else:
+                angles[col] = as_saved(a, 4 if col == "time_s" else 3)
+    return AnalysisFolder(path=out, report=report, angles=angles, landmarks=landmarks)

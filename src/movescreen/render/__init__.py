@@ -28,6 +28,7 @@ __all__ = [
     "load_analysis_folder",
     "read_angles_csv",
     "render_all",
+    "render_folder",
     "render_html",
     "write_annotated_video",
     "write_html_report",
@@ -77,11 +78,25 @@ def render_all(
     """
     folder = load_analysis_folder(directory)
     source = Path(video_path) if video_path is not None else find_input_video(folder)
+    return render_folder(folder, source, blur_faces=blur_faces, video=video, key_frames=key_frames)
+
+
+def render_folder(
+    folder: AnalysisFolder,
+    source: Path | None,
+    *,
+    blur_faces: bool = False,
+    video: bool = True,
+    key_frames: bool = True,
+    html: bool = True,
+) -> dict[str, Path]:
+    """Render an analysis held in memory (loaded from disk, or straight from ``analyze``)."""
     out: dict[str, Path] = {}
     if source is not None and video:
         out["video"] = write_annotated_video(folder, source, folder.path / VIDEO_NAME, blur_faces=blur_faces)
     if (source is not None and key_frames
             and write_key_frames(folder, source, folder.path / FRAMES_DIR, blur_faces=blur_faces)):
         out["frames"] = folder.path / FRAMES_DIR
-    out["html"] = write_html_report(folder, folder.path / "report.html")
+    if html:
+        out["html"] = write_html_report(folder, folder.path / "report.html")
     return out
