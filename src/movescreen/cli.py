@@ -322,6 +322,7 @@ def models_fetch(name: str) -> None:
     click.echo(f"Saved {m.path} (sha256 {m.sha256}); use it with --model {m.path}")
 
 main.add_command(__import__("movescreen.config_cli", fromlist=["config"]).config)  # config show|write
+for _c in __import__("movescreen.workspace.cli", fromlist=["COMMANDS"]).COMMANDS: main.add_command(_c)  # serve, workspace
 
 
 def run() -> None:  # pragma: no cover - console-script shim
