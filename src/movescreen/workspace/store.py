@@ -149,17 +149,17 @@ def import_folder(db: DBSession, data_dir: Path, folder: Path, client: Client, *
             src_video = Path(str(inp.get("path")))
         vd = video_date(src_video) if src_video is not None and src_video.is_file() else None
         if vd is not None:
-            date, date_source = vd, "video creation_time"
+            date, date_source = vd, "creation_time"
         else:
-            date, date_source = dt.date.today(), "import date (no creation_time in the video)"
+            date, date_source = dt.date.today(), "import date"
     m = metrics_of(report)
     sess = Session(
         client=client, date=date, date_source=date_source,
-        movement=str((mov or {}).get("name") if isinstance(mov, dict) else mov or "unknown"),
-        view=str((view or {}).get("name") if isinstance(view, dict) else view or ""),
-        status=str(report.get("status") or "ok"),
-        source_name=source_name or Path(str(inp.get("path") or folder.name)).name,
-        output_dir=rel, video_sha256=str(inp.get("sha256") or ""),
+        movement=str((mov or {}).get("name") if isinstance(mov, dict) else mov or "unknown")[:40],
+        view=str((view or {}).get("name") if isinstance(view, dict) else view or "")[:40],
+        status=str(report.get("status") or "ok")[:40],
+        source_name=(source_name or Path(str(inp.get("path") or folder.name)).name)[:400],
+        output_dir=rel, video_sha256=str(inp.get("sha256") or "")[:64],
         fps=_num(inp.get("fps")) or 0.0, report_json=json.dumps(report), **m,
     )
     db.add(sess)
@@ -169,12 +169,12 @@ def import_folder(db: DBSession, data_dir: Path, folder: Path, client: Client, *
         key = str(f.get("id") or f"{f.get('rule')}-r{f.get('rep')}-{f.get('side')}-"
                                  f"f{f.get('frame_start')}-{f.get('frame_end')}-{i}")
         sess.findings.append(Finding(
-            key=key, origin="tool", rule=str(f.get("rule") or "unknown"),
-            severity=str(f.get("severity") or ""), rep=_int(f.get("rep")),
-            side=str(f.get("side") or "none"), frame_start=_int(f.get("frame_start")),
+            key=key[:200], origin="tool", rule=str(f.get("rule") or "unknown")[:100],
+            severity=str(f.get("severity") or "")[:20], rep=_int(f.get("rep")),
+            side=str(f.get("side") or "none")[:20], frame_start=_int(f.get("frame_start")),
             frame_end=_int(f.get("frame_end")), worst_frame=_int(f.get("worst_frame")),
             value=_num(f.get("value")), threshold=_num(f.get("threshold")),
-            unit=str(f.get("unit") or ""),
+            unit=str(f.get("unit") or "")[:20],
             message=str(f.get("message_clinician") or f.get("message_client") or ""),
         ))
     db.flush()
