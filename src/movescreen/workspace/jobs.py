@@ -89,8 +89,12 @@ class Worker:
                 fut = dc.submit(_analyse_quiet, str(video), str(out), movement, pure=False)
                 err = fut.result()
         else:
+            import shutil
+
+            shutil.rmtree(out, ignore_errors=True)
             cmd = [sys.executable, "-m", "movescreen.workspace.jobs", str(video), str(out), movement]
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    preexec_fn=_die_with_parent if sys.platform == "linux" else None)
             assert proc.stdout is not None
             err = ""
             for line in proc.stdout:
@@ -116,6 +120,15 @@ class Worker:
                                  source_name=name)
             sid = sess.id
         self._finish(job_id, "done", "Analysed.", session_id=sid)
+
+
+def _die_with_parent() -> None:
+    """Linux: the analysis process is killed when the server dies (even by kill -9), so a
+    restarted server never races an orphan writing the same folder."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _analyse_quiet(video: str, out: str, movement: str) -> str:
