@@ -554,5 +554,140 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- issue 10 comparison
+# ``--compare``: on the same clips in one run, interleaved: (a) decode only, (b) bare decode +
+# PoseLandmarker (masks on, as movescreen's default), (c1) analyze with the outputs off, (c2)
+# analyze with every default output (in-process ``run_analysis``), the ratios c1/b and c2/b per
+# round (min, median, max: the machine is shared, so the spread is reported), and the peak
+# memory (max RSS) of one ``movescreen analyze`` process per clip. ``--long`` adds a video made
+# by looping a shared clip at 1920x1080 for ``--long-minutes`` (10) minutes, written to /tmp.
+
+COMPARE_CLIPS = ("deadlift_side_correct_01.mp4", "squat_side_barbell_back_02.mp4")
+
+
+def compare_videos() -> list[Path]:
+    videos = [FIXTURE]
+    for d in SHARED_VIDEO_DIRS:
+        if d.is_dir():
+            videos += [d / n for n in COMPARE_CLIPS if (d / n).is_file()]
+            break
+    return videos
+
+
+def make_long_video(src: Path, out: Path, minutes: float, size: tuple[int, int] = (1920, 1080)) -> Path:
+    """Loop ``src`` (scaled to ``size``) for ``minutes`` minutes into an H.264 MP4 (kept if present)."""
+    import av
+    import cv2
+
+    if out.is_file():
+        return out
+    with av.open(str(src)) as cin:
+        stream = cin.streams.video[0]
+        fps_in = float(stream.average_rate or 30)
+        frames = [cv2.resize(f.to_ndarray(format="rgb24"), size) for f in cin.decode(stream)]
+    n = int(minutes * 60 * fps_in)
+    tmp = out.with_suffix(".part.mp4")
+    with av.open(str(tmp), "w") as cout:
+        st = cout.add_stream("libx264", rate=round(fps_in))
+        st.width, st.height, st.pix_fmt = size[0], size[1], "yuv420p"
+        st.options = {"preset": "ultrafast", "crf": "23"}
+        for i in range(n):
+            # play forwards then backwards so the loop has no jump
+            k = i % (2 * len(frames) - 2)
+            img = frames[k if k < len(frames) else 2 * len(frames) - 2 - k]
+            for pkt in st.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                cout.mux(pkt)
+        for pkt in st.encode():
+            cout.mux(pkt)
+    tmp.rename(out)
+    return out
+
+
+def measure_run_analysis(path: Path, out_dir: Path, *, outputs: bool) -> dict[str, Any]:
+    from movescreen.pipeline import AnalyzeOptions, run_analysis
+
+    opts = AnalyzeOptions() if outputs else AnalyzeOptions(video=False, key_frames=False, html=False)
+    t0 = perf()
+    run_analysis(path, out_dir, opts)
+    return {"seconds": perf() - t0}
+
+
+def measure_peak_rss(path: Path, out_dir: Path) -> dict[str, Any]:
+    """Wall time and max RSS (MB) of one ``movescreen analyze`` process (os.wait4's rusage)."""
+    cmd = movescreen_command() + ["analyze", str(path), "--out", str(out_dir), "-q"]
+    t0 = perf()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(proc.pid, 0)
+    dt = perf() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-300:]}")
+    return {"seconds": dt, "max_rss_mb": ru.ru_maxrss / 1024}
+
+
+def compare(videos: list[Path], rounds: int, work: Path, *, peak_rounds: int = 1) -> list[dict[str, Any]]:
+    rows = []
+    for v in videos:
+        runs: dict[str, list[float]] = {"decode": [], "bare": [], "analysis": [], "all": []}
+        for r in range(rounds):
+            runs["decode"].append(measure_decode(v)["seconds"])
+            runs["bare"].append(measure_bare(v, masks=True)["seconds"])
+            runs["analysis"].append(measure_run_analysis(v, work / f"c1_{v.stem}_{r}", outputs=False)["seconds"])
+            runs["all"].append(measure_run_analysis(v, work / f"c2_{v.stem}_{r}", outputs=True)["seconds"])
+            shutil.rmtree(work / f"c2_{v.stem}_{r}", ignore_errors=True)
+            print(f"  {v.name} round {r + 1}: " + ", ".join(f"{k} {x[-1]:.2f} s" for k, x in runs.items()),
+                  file=sys.stderr, flush=True)
+        peak = [measure_peak_rss(v, work / f"peak_{v.stem}_{i}") for i in range(peak_rounds)]
+        ratio = {k: [a / b for a, b in zip(runs[k], runs["bare"])] for k in ("analysis", "all")}
+        rows.append({"video": v.name, "frames": probe(v)["frame_count"], "runs": runs, "ratios": ratio,
+                     "peak_rss_mb": max(p["max_rss_mb"] for p in peak),
+                     "subprocess_s": min(p["seconds"] for p in peak)})
+    return rows
+
+
+def format_compare(rows: list[dict[str, Any]]) -> str:
+    def spread(xs: list[float]) -> str:
+        return f"{min(xs):.2f} / {statistics.median(xs):.2f} / {max(xs):.2f}"
+
+    out = ["video | frames | decode s | bare s | analysis-only s | all outputs s | "
+           "analysis/bare (min/med/max) | all/bare (min/med/max) | peak RSS MB",
+           "--- | --- | --- | --- | --- | --- | --- | --- | ---"]
+    for r in rows:
+        m = {k: min(v) for k, v in r["runs"].items()}
+        out.append(f"{r['video']} | {r['frames']} | {m['decode']:.2f} | {m['bare']:.2f} | {m['analysis']:.2f} | "
+                   f"{m['all']:.2f} | {spread(r['ratios']['analysis'])} | {spread(r['ratios']['all'])} | "
+                   f"{r['peak_rss_mb']:.0f}")
+    return "\n".join(out)
+
+
+def main_compare(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description="issue 10 comparison (see the comment above main_compare)")
+    ap.add_argument("videos", nargs="*", type=Path)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--long", action="store_true", help="add the looped 1080p video")
+    ap.add_argument("--long-minutes", type=float, default=10.0)
+    ap.add_argument("--long-only", action="store_true", help="only the looped video")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    videos = [] if args.long_only else (args.videos or compare_videos())
+    if args.long or args.long_only:
+        src = next((d / COMPARE_CLIPS[0] for d in SHARED_VIDEO_DIRS if (d / COMPARE_CLIPS[0]).is_file()), FIXTURE)
+        videos.append(make_long_video(src, Path(f"/tmp/movescreen_long_{args.long_minutes:g}min_1080p.mp4"),
+                                      args.long_minutes))
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="movescreen-bench-") as tmp:
+        rows = compare(videos, args.repeat, Path(tmp))
+    print(f"movescreen pipeline comparison - {os.cpu_count()} CPUs, load {load_before[0]:.2f} before / "
+          f"{os.getloadavg()[0]:.2f} after; times are the fastest of {args.repeat} interleaved rounds, "
+          "ratios per round")
+    print(format_compare(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
 if __name__ == "__main__":
+    if "--compare" in sys.argv[1:]:
+        sys.exit(main_compare([a for a in sys.argv[1:] if a != "--compare"]))
     sys.exit(main())
