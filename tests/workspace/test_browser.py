@@ -1,0 +1,103 @@
+"""The whole review flow in a real headless Chromium (Debian's /usr/bin/chromium, driven by
+Playwright; nothing downloads a browser)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.workspace.conftest import Server
+
+CHROMIUM = Path(os.environ.get("MOVESCREEN_CHROMIUM", "/usr/bin/chromium"))
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def browser():
+    sync = pytest.importorskip("playwright.sync_api", reason="needs playwright (test extra)")
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-dev-shm-usage", "--mute-audio"])
+        yield b
+        b.close()
+
+
+def test_review_flow(browser, tmp_path, folders):
+    s = Server(tmp_path / "data").start()
+    try:
+        page = browser.new_page(accept_downloads=True)
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(s.url + "/")
+        page.fill("#new-client input[name=name]", "Week-block client")
+        page.click("#new-client button")
+        page.wait_for_selector("#client-name")
+        assert page.text_content("#client-name") == "Week-block client"
+        s.cli("import", str(folders[0]), str(folders[1]), "--client", "Week-block client")
+        page.reload()
+        links = page.locator("a.session-link")
+        assert links.count() == 2
+        links.first.click()
+        page.wait_for_selector("#video")
+        page.wait_for_function("document.getElementById('video').readyState >= 1")
+        fps = float(page.get_attribute("#video", "data-fps"))
+        card = page.locator(".finding").nth(1)
+        frame = int(card.locator("button.finding-seek").get_attribute("data-frame"))
+        assert frame > 0
+        card.locator("button.finding-seek").click()
+        page.wait_for_function(f"Math.abs(document.getElementById('video').currentTime - {frame / fps}) < 0.05")
+        fid = card.get_attribute("data-finding-id")
+        card.locator("input[value=disagree]").check()
+        card.locator("input[name=note]").fill("band pulls the knee, not valgus")
+        card.locator("button", has_text="Save verdict").click()
+        page.wait_for_load_state("load")
+        page.reload()
+        card = page.locator(f"#finding-{fid}")
+        assert card.locator(".verdict-value").text_content() == "disagree"
+        assert card.locator(".verdict-note").text_content() == "band pulls the knee, not valgus"
+        page.click("#missed summary")
+        page.fill("#missed-form input[name=rule]", "excessive_forward_lean")
+        page.fill("#missed-form input[name=rep]", "2")
+        page.select_option("#missed-form select[name=side]", "none")
+        page.fill("#missed-form input[name=frame]", "30")
+        page.fill("#missed-form input[name=note]", "trunk dives at the bottom")
+        page.click("#missed-form button")
+        page.wait_for_selector(".finding.clinician")
+        assert "trunk dives at the bottom" in page.text_content(".finding.clinician")
+        page.click("#signoff-form button")
+        page.wait_for_selector("#signed-off")
+        assert "signed off by local" in page.text_content("#signed-off")
+        with page.expect_download() as dl:
+            page.click("#pdf-link")
+        pdf = Path(dl.value.path()).read_bytes()
+        assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 1
+        page.go_back() if page.url.endswith(".pdf") else None
+        page.goto(page.url.split("/sessions/")[0] + "/")
+        page.click("text=Week-block client")
+        page.click("#progress-link")
+        rows = page.locator("tr.progress-session")
+        assert rows.count() == 2
+        assert page.locator("svg.plot").count() >= 3
+        page.go_back()
+        page.click("#compare-button")
+        page.wait_for_selector("#compare-table")
+        change = page.locator("#compare-table tr").nth(1).locator("td").nth(3).text_content()
+        assert change == "+12.00"
+        assert page.locator(".compare img").count() >= 2
+        with page.expect_download() as dl:
+            page.goto(s.url + "/clients/1/progress")
+            page.click("#pdf-link")
+        assert Path(dl.value.path()).read_bytes().startswith(b"%PDF")
+        assert errors == []
+        assert all(u.startswith(s.url) for u in requests), [u for u in requests if not u.startswith(s.url)]
+        page.close()
+    finally:
+        s.stop()
