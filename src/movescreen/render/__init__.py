@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from movescreen.render.folder import AnalysisFolder, load_analysis_folder, read_angles_csv
-from movescreen.render.keyframes import write_key_frames
+from movescreen.render.keyframes import KeyFrameCollector, write_key_frames
 from movescreen.render.privacy import blur_faces, compute_face_region, compute_face_regions
 from movescreen.render.report import FRAMES_DIR, VIDEO_NAME, render_html, write_html_report
 from movescreen.render.video import write_annotated_video
@@ -93,8 +93,13 @@ def render_folder(
     """Render an analysis held in memory (loaded from disk, or straight from ``analyze``)."""
     out: dict[str, Path] = {}
     if source is not None and video:
-        out["video"] = write_annotated_video(folder, source, folder.path / VIDEO_NAME, blur_faces=blur_faces)
-    if (source is not None and key_frames
+        # one decode pass for both: the key frames are taken as the video's frames go by
+        keys = KeyFrameCollector(folder, folder.path / FRAMES_DIR, blur_faces=blur_faces) if key_frames else None
+        out["video"] = write_annotated_video(folder, source, folder.path / VIDEO_NAME, blur_faces=blur_faces,
+                                             on_frame=keys.offer if keys is not None else None)
+        if keys is not None and keys.written():
+            out["frames"] = folder.path / FRAMES_DIR
+    elif (source is not None and key_frames
             and write_key_frames(folder, source, folder.path / FRAMES_DIR, blur_faces=blur_faces)):
         out["frames"] = folder.path / FRAMES_DIR
     if html:

@@ -145,6 +145,45 @@ def _num(v: Any) -> float | None:
     return float(v) if isinstance(v, (int, float)) and np.isfinite(v) else None
 
 
+class KeyFrameCollector:
+    """Writes the key frames as the frames of one decode pass go by (see ``write_key_frames``).
+
+    ``offer(frame)`` with every decoded frame in order; ``done`` is True once the last key frame
+    was passed; ``written()`` lists the files in :func:`plan_key_frames` order.
+    """
+
+    def __init__(self, folder: AnalysisFolder, out_dir: str | os.PathLike[str], *, blur_faces: bool = False) -> None:
+        self.plan = plan_key_frames(folder)
+        self.wanted: dict[int, list[KeyFrame]] = {}
+        for k in self.plan:
+            self.wanted.setdefault(k.frame, []).append(k)
+        self.annotator = FrameAnnotator(folder, blur_faces=blur_faces)
+        self.blur = blur_faces
+        self.out = Path(out_dir)
+        self._written: dict[str, Path] = {}
+        self.last = max(self.wanted) if self.wanted else -1
+        self.done = not self.plan
+        if self.plan:
+            self.out.mkdir(parents=True, exist_ok=True)
+
+    def offer(self, frame: Any) -> None:
+        if self.done:
+            return
+        if self.blur:  # keep the carried-over face region up to date on every frame
+            self.annotator.face_region(frame.index, frame.time_s)
+        for key in self.wanted.get(frame.index, []):
+            image = render_key_frame(self.annotator, key, frame.image, frame.time_s)
+            ok, buf = cv2.imencode(".png", image)
+            if not ok:
+                raise InputError(f"could not encode key frame {key.name} as PNG")
+            self._written[key.name] = write_atomic(self.out / key.name, _writer(buf.tobytes()), binary=True)
+        if frame.index >= self.last:
+            self.done = True
+
+    def written(self) -> list[Path]:
+        return [self._written[k.name] for k in self.plan if k.name in self._written]
+
+
 def write_key_frames(
     folder: AnalysisFolder,
     video_path: str | os.PathLike[str],
@@ -170,30 +209,15 @@ def write_key_frames(
         The files written, in :func:`plan_key_frames` order. Frames the video does not have
         are skipped.
     """
-    plan = plan_key_frames(folder)
-    if not plan:
+    collector = KeyFrameCollector(folder, out_dir, blur_faces=blur_faces)
+    if collector.done:
         return []
-    wanted: dict[int, list[KeyFrame]] = {}
-    for k in plan:
-        wanted.setdefault(k.frame, []).append(k)
-    annotator = FrameAnnotator(folder, blur_faces=blur_faces)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
     source = open_source(video_path)
     try:
-        last = max(wanted)
         for frame in source:
-            if blur_faces:  # keep the carried-over face region up to date on every frame
-                annotator.face_region(frame.index, frame.time_s)
-            for key in wanted.get(frame.index, []):
-                image = render_key_frame(annotator, key, frame.image, frame.time_s)
-                ok, buf = cv2.imencode(".png", image)
-                if not ok:
-                    raise InputError(f"could not encode key frame {key.name} as PNG")
-                written[key.name] = write_atomic(out / key.name, _writer(buf.tobytes()), binary=True)
-            if frame.index >= last:
+            collector.offer(frame)
+            if collector.done:
                 break
     finally:
         source.close()
-    return [written[k.name] for k in plan if k.name in written]
+    return collector.written()

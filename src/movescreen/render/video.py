@@ -143,6 +143,7 @@ def write_annotated_video(
     blur_faces: bool = False,
     crf: int = 23,
     preset: str = "veryfast",
+    on_frame: Any = None,
 ) -> Path:
     """Write the annotated video (H.264, yuv420p, MP4 with the index at the front).
 
@@ -157,6 +158,8 @@ def write_annotated_video(
         Where to write; written to a temporary file beside it, then renamed.
     blur_faces : bool
         Blur the face on every frame.
+    on_frame : callable(Frame), optional
+        Also called with every decoded input frame (the key frames use the same decode pass).
 
     Returns
     -------
@@ -178,6 +181,8 @@ def write_annotated_video(
         with atomic_path(target) as tmp:
             with H264Writer(tmp, fps, crf=crf, preset=preset) as writer:
                 for frame in source:
+                    if on_frame is not None:
+                        on_frame(frame)
                     writer.write(annotator.annotate(frame.image, frame.index, frame.time_s), frame.time_s)
             if writer.frames == 0:
                 raise InputError(f"{Path(video_path).name} gave no frames; no annotated video was written.")
