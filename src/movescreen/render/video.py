@@ -180,7 +180,9 @@ def write_annotated_video(
     try:
         with atomic_path(target) as tmp:
             with H264Writer(tmp, fps, crf=crf, preset=preset) as writer:
-                for frame in source:
+                from movescreen.pose.estimate import _threaded
+
+                for frame in _threaded(iter(source)):  # decode on its own thread, beside draw + x264
                     if on_frame is not None:
                         on_frame(frame)
                     writer.write(annotator.annotate(frame.image, frame.index, frame.time_s), frame.time_s)
