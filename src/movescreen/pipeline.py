@@ -119,8 +119,11 @@ def analyze_input(
     """
     path = Path(input_path)
     config = load_config(options.config)  # a bad --config fails before any decoding
-    if is_landmarks_csv(path):
-        seq = read_landmarks_csv(path)
+    from movescreen.interop.imports import is_foreign_landmarks, read_foreign_landmarks
+
+    imported = read_foreign_landmarks(path) if is_foreign_landmarks(path) else None  # TRC, OpenPose JSON
+    if is_landmarks_csv(path) or imported is not None:
+        seq = read_landmarks_csv(path) if imported is None else imported.sequence
         info = VideoInfo(
             path=str(path),
             fps=seq.fps,
@@ -130,7 +133,10 @@ def analyze_input(
             duration_s=float(seq.time_s[-1]) if len(seq) else 0.0,
             kind="landmarks",
         )
-        analysis = Analysis(info, seq, assess_quality(seq), [], None, options, file_sha256(path))
+        analysis = Analysis(info, seq, assess_quality(seq), [] if imported is None else list(imported.warnings),
+                            None, options, file_sha256(path) if path.is_file() else None)
+        if imported is not None:
+            analysis.extra["landmarks_source"] = imported.source
     else:
         analysis = _analyze_frames(path, options, progress=progress, on_start=on_start)
     if analysis.quality.frames_with_pose == 0:

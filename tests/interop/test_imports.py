@@ -1,0 +1,143 @@
+"""Landmarks from other tools analysed again: a movescreen TRC pair, a TRC pair in Sports2D's
+layout and an OpenPose-style JSON folder, all made from the example's landmarks, give the reps,
+rule outcomes and measured values of the original analysis.
+
+What is lost on the way: the segmentation masks (lumbar_rounding says "not assessed"; heel_lift
+is judged without its foot-on-mask check; the example, a front-view squat, assesses neither) and,
+for TRC, the visibility (TRC has none: 1 where a point is written; points below 0.5 are not
+written, as the kinematics stage ignores them anyway).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from movescreen.interop.names import LAYOUTS
+from movescreen.interop.openpose import read_openpose_folder, write_openpose_folder
+from movescreen.interop.trc import read_trc, write_trc_m, write_trc_px
+from movescreen.landmarks import INDEX
+from movescreen.pipeline import AnalyzeOptions, analyze_input, compute_kinematics
+from movescreen.rules.engine import evaluate_rules
+
+HALPE_TRC_NAMES = {  # Sports2D's default model (HALPE_26) names, BlazePose landmark -> marker
+    "nose": "Nose", "right_hip": "RHip", "right_knee": "RKnee", "right_ankle": "RAnkle",
+    "right_foot_index": "RBigToe", "right_heel": "RHeel", "left_hip": "LHip", "left_knee": "LKnee",
+    "left_ankle": "LAnkle", "left_foot_index": "LBigToe", "left_heel": "LHeel",
+    "right_shoulder": "RShoulder", "right_elbow": "RElbow", "right_wrist": "RWrist",
+    "left_shoulder": "LShoulder", "left_elbow": "LElbow", "left_wrist": "LWrist",
+}
+
+
+def _outcome(analysis):
+    kin, rules = analysis.kinematics, analysis.rules
+    return {
+        "reps": [(r.start_frame, r.bottom_frame, r.end_frame, r.partial) for r in kin.reps],
+        "view": kin.view.view, "movement": kin.movement,
+        "findings": sorted((f.rule, f.rep, f.side, f.severity) for f in rules.findings),
+        "statuses": {s.rule: s.status for s in rules.statuses},
+        "values": {s.rule: s.values for s in rules.statuses},
+    }
+
+
+@pytest.fixture(scope="module")
+def original(example_analysis):
+    """The example analysed without masks: what any landmark file can carry."""
+    seq = replace(example_analysis.sequence, masks={})
+    kin = compute_kinematics(seq, example_analysis.options)
+    a = replace(example_analysis, sequence=seq, kinematics=kin, mask_columns=None, back_traces=None)
+    a.rules = evaluate_rules(kin, example_analysis.config)
+    return a
+
+
+def _assert_same(got, want, *, tol):
+    g, w = _outcome(got), _outcome(want)
+    assert g["reps"] and g["reps"] == w["reps"]
+    assert (g["view"], g["movement"]) == (w["view"], w["movement"])
+    assert g["findings"] == w["findings"]
+    assert g["statuses"] == w["statuses"]
+    for rule, vals in w["values"].items():
+        np.testing.assert_allclose(g["values"][rule], vals, atol=tol, err_msg=rule)
+
+
+def _sports2d_trc(path, rows, names, units, time_s, fps):
+    """A TRC as Sports2D writes it: 'm' in the header even for pixels, no blank line."""
+    lines = ["PathFileType\t4\t(X/Y/Z)\t" + str(path),
+             "DataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\tOrigDataRate\tOrigDataStartFrame\tOrigNumFrames",
+             "\t".join(map(str, [fps, fps, len(rows), len(names), units, fps, 0, len(rows)])),
+             "Frame#\tTime\t" + "\t\t\t".join(names) + "\t\t\t",
+             "\t\t" + "\t".join(f"X{i + 1}\tY{i + 1}\tZ{i + 1}" for i in range(len(names)))]
+    for r, row in enumerate(rows):
+        lines.append(f"{r}\t{time_s[r]}\t" + "\t".join("nan" if not np.isfinite(v) else f"{v:.6f}" for v in row))
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.model
+def test_movescreen_trc_pair_analysed_again_gives_the_same_outcome(original, tmp_path):
+    seq = original.sequence
+    write_trc_px(tmp_path / "landmarks_px.trc", seq)
+    write_trc_m(tmp_path / "landmarks_m.trc", seq)
+    again = analyze_input(tmp_path / "landmarks_px.trc", AnalyzeOptions())
+    src = again.extra["landmarks_source"]
+    assert src["format"] == "trc" and src["files"] == {"pixels": "landmarks_px.trc", "world": "landmarks_m.trc"}
+    assert src["landmarks_missing"] == []
+    _assert_same(again, original, tol=0.05)
+
+
+@pytest.mark.model
+def test_sports2d_layout_trc_pair_gives_the_same_outcome(original, tmp_path):
+    seq = original.sequence
+    ok = seq.visibility >= 0.5
+    names = list(HALPE_TRC_NAMES.values()) + ["Hip", "Neck", "Head", "LSmallToe", "RSmallToe"]
+    idx = [INDEX[n] for n in HALPE_TRC_NAMES]
+    img = np.where(ok[..., None], seq.image_xyz, np.nan)[:, idx]
+    wld = np.where(ok[..., None], seq.world_xyz, np.nan)[:, idx]
+    extra = np.full((len(seq), 5, 3), np.nan)
+    px = np.concatenate([np.stack([img[..., 0], -img[..., 1], np.zeros_like(img[..., 0])], -1), extra], 1)
+    m = np.concatenate([wld * np.array([1, -1, -1]) + np.array([0.0, 0.9, 0.0]), extra], 1)  # floor origin
+    _sports2d_trc(tmp_path / "clip_Sports2D_px_person00.trc", px.reshape(len(seq), -1), names, "m", seq.time_s, seq.fps)
+    _sports2d_trc(tmp_path / "clip_Sports2D_m_person00.trc", m.reshape(len(seq), -1), names, "m", seq.time_s, seq.fps)
+    imp = read_trc(tmp_path / "clip_Sports2D_px_person00.trc", width=seq.width, height=seq.height)
+    assert set(imp.source["markers_not_used"]) == {"Hip", "Neck", "Head", "LSmallToe", "RSmallToe"}
+    assert "left_eye" in imp.source["landmarks_missing"] and "left_knee" in imp.source["landmarks_found"]
+    np.testing.assert_allclose(imp.sequence.image_xyz[:, INDEX["left_knee"], :2],
+                               np.where(ok[:, 25:26], seq.image_xyz[:, 25, :2], np.nan), atol=1e-5)
+    again = analyze_input(tmp_path / "clip_Sports2D_px_person00.trc", AnalyzeOptions())
+    _assert_same(again, original, tol=0.05)
+
+
+@pytest.mark.model
+def test_openpose_json_folder_gives_the_same_outcome(original, tmp_path):
+    seq = original.sequence
+    folder = write_openpose_folder(tmp_path / "json", seq, layout="BODY_25")
+    imp = read_openpose_folder(folder, fps=seq.fps, width=seq.width, height=seq.height)
+    assert imp.source["layout"] == "BODY_25" and imp.source["world_landmarks"] is True
+    np.testing.assert_allclose(imp.sequence.visibility[:, INDEX["left_knee"]], seq.visibility[:, INDEX["left_knee"]])
+    kin = compute_kinematics(imp.sequence, AnalyzeOptions())
+    again = replace(original, sequence=imp.sequence, kinematics=kin)
+    again.rules = evaluate_rules(kin, original.config)
+    _assert_same(again, original, tol=1e-3)
+    # through the pipeline JSON has no frame rate: 30 fps is assumed (the clip is 5 fps), which
+    # changes the filter's cut-off, so the bottoms may move by a frame
+    via = analyze_input(folder, AnalyzeOptions())
+    assert via.extra["landmarks_source"]["format"] == "openpose_json"
+    assert any("30 fps was assumed" in w for w in via.warnings)
+    got = [r.bottom_frame for r in via.kinematics.reps]
+    want = [r[1] for r in _outcome(original)["reps"]]
+    assert len(got) == len(want) and max(abs(a - b) for a, b in zip(got, want)) <= 1
+
+
+def test_layouts_map_only_known_points():
+    assert len(LAYOUTS["BODY_25"]) == 25 and LAYOUTS["BODY_25"][10] == "right_knee"
+    assert LAYOUTS["HALPE_26"][20] == "left_foot_index" and LAYOUTS["COCO_17"][16] == "right_ankle"
+
+
+def test_two_d_only_json_has_no_world_and_says_so(tmp_path, synthetic_sequence):
+    folder = write_openpose_folder(tmp_path / "j", synthetic_sequence, layout="COCO_17", with_3d=False)
+    imp = read_openpose_folder(folder)
+    assert np.isnan(imp.sequence.world_xyz).all()
+    assert any("2-D keypoints only" in w for w in imp.warnings)
+    assert any("30 fps was assumed" in w for w in imp.warnings)
+    assert "left_heel" in imp.source["landmarks_missing"]
