@@ -24,6 +24,8 @@ from movescreen import __version__
 from movescreen.errors import MovescreenError, NoPersonError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+from movescreen.interop.exports import EXPORT_HELP as _EXPORT_HELP  # noqa: E402
+from movescreen.interop.exports import export_option_callback as _export_callback  # noqa: E402
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
@@ -74,10 +76,11 @@ def main() -> None:
 @click.option("--no-masks", is_flag=True, help="Skip segmentation masks (no back-contour measure).")
 @click.option("--no-people-scan", is_flag=True, help="Do not check for other people in the picture.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--export", default=None, metavar="FORMATS", callback=_export_callback, help=_EXPORT_HELP)
 def analyze(input_path: Path, out_dir: Path | None, model: Path | None, movement: str,
             config_path: Path | None, pain: str | None, blur_faces: bool, no_video: bool,
             no_frames: bool, no_html: bool, no_masks: bool, no_people_scan: bool,
-            quiet: bool) -> None:
+            quiet: bool, export: tuple[str, ...] = ()) -> None:
     """Analyse a video file, a folder of images, or a movescreen landmarks.csv."""
     from tqdm import tqdm
 
@@ -92,6 +95,7 @@ def analyze(input_path: Path, out_dir: Path | None, model: Path | None, movement
         model=str(model) if model else None, masks=not no_masks, scan_people=not no_people_scan,
         movement=movement, config=str(config_path) if config_path else None, pain=pain,
         blur_faces=blur_faces, video=not no_video, key_frames=not no_frames, html=not no_html,
+        exports=export,
     )
     bar: Any = None
 
@@ -182,10 +186,12 @@ def report(directory: Path, video: Path | None, blur_faces: bool, no_video: bool
 @click.option("--no-masks", is_flag=True)
 @click.option("--no-people-scan", is_flag=True)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or per-video lines.")
+@click.option("--export", default=None, metavar="FORMATS", callback=_export_callback, help=_EXPORT_HELP)
 def batch(folder: Path, out_dir: Path, workers: int | None, recursive: bool,
           analysis_fps: float | None, force: bool, dask_address: str | None, model: Path | None,
           movement: str, config_path: Path | None, blur_faces: bool, no_video: bool,
-          no_frames: bool, no_html: bool, no_masks: bool, no_people_scan: bool, quiet: bool) -> None:
+          no_frames: bool, no_html: bool, no_masks: bool, no_people_scan: bool, quiet: bool,
+          export: tuple[str, ...] = ()) -> None:
     """Analyse every video in FOLDER: one report per video and a summary table for all.
 
     Running the same command again resumes: videos already analysed with the same content,
@@ -202,6 +208,7 @@ def batch(folder: Path, out_dir: Path, workers: int | None, recursive: bool,
         model=str(model) if model else None, masks=not no_masks, scan_people=not no_people_scan,
         movement=movement, config=str(config_path) if config_path else None,
         blur_faces=blur_faces, video=not no_video, key_frames=not no_frames, html=not no_html,
+        exports=export,
     )
     try:
         result = run_batch(folder, out_dir, workers=workers, recursive=recursive, options=options,

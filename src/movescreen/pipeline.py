@@ -55,6 +55,7 @@ class AnalyzeOptions:
     video: bool = True  # annotated.mp4
     key_frames: bool = True  # frames/*.png
     html: bool = True  # report.html
+    exports: tuple[str, ...] = ()  # --export: trc, mot, parquet, c3d (movescreen.interop.exports)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -344,6 +345,10 @@ def write_all(analysis: Analysis, out_dir: str | os.PathLike[str]) -> tuple[dict
         paths["landmarks"] = write_landmarks_csv(out / "landmarks.csv", analysis.sequence)
     if analysis.kinematics is not None:
         paths["angles"] = write_angles_csv(out / "angles.csv", analysis.kinematics.table)
+    if analysis.options.exports:
+        from movescreen.interop.exports import write_exports
+
+        paths.update(write_exports(analysis, out, analysis.options.exports))
     report = build_report(analysis)
     report["outputs"] = {k: p.name for k, p in paths.items()}
     opts = analysis.options

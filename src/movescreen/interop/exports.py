@@ -117,3 +117,18 @@ def write_exports(analysis_or_parts: Any, folder: str | os.PathLike[str],
 
         paths[key("landmarks.c3d")] = write_c3d(out / "landmarks.c3d", seq)
     return paths
+
+
+def export_option_callback(ctx: Any, param: Any, value: str | None) -> tuple[str, ...]:
+    """click callback for ``--export``: the checked names, or a usage error (exit 2)."""
+    import click
+
+    try:
+        return parse_exports(value)
+    except InputError as e:
+        raise click.BadParameter(str(e)) from e
+
+
+EXPORT_HELP = ("Also write these formats: trc (landmarks_px.trc, landmarks_m.trc), mot (angles.mot), "
+               "parquet (landmarks/angles.parquet; movescreen[parquet]), c3d (landmarks.c3d; "
+               "movescreen[c3d]); comma-separated, or all.")
