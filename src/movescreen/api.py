@@ -136,16 +136,10 @@ class Analysis:
             from movescreen.pipeline import write_all
 
             a = self._analysis
-            if render:
-                a = replace(a, options=replace(a.options, video=True, key_frames=True, html=True))
-            else:
-                a = replace(a, options=replace(a.options, video=False, key_frames=False, html=False))
-            extra = write_exports(a, out, names)
+            on = bool(render)
+            a = replace(a, options=replace(a.options, video=on, key_frames=on, html=on, exports=names))
             report, _ = write_all(a, out)
-            if extra:  # list the exports beside the other outputs
-                report["outputs"].update({k: p.name for k, p in extra.items()})
-                write_json_atomic(out / "report.json", report)
-            paths.update(extra)
+            paths.update({k: out / v for k, v in report["outputs"].items()})
             paths["report"] = out / "report.json"
         else:
             if self._sequence is not None:
