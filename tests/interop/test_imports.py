@@ -130,6 +130,12 @@ def test_openpose_json_folder_gives_the_same_outcome(original, tmp_path):
 
 
 def test_layouts_map_only_known_points():
+    from movescreen.interop.names import EXPORT_NAMES, blazepose_name
+    from movescreen.landmarks import LANDMARK_NAMES
+
+    assert tuple(EXPORT_NAMES) == LANDMARK_NAMES  # one export name per landmark, in order
+    assert all(blazepose_name(EXPORT_NAMES[n]) == n for n in LANDMARK_NAMES)
+    assert all(n is None or n in INDEX for layout in LAYOUTS.values() for n in layout)
     assert len(LAYOUTS["BODY_25"]) == 25 and LAYOUTS["BODY_25"][10] == "right_knee"
     assert LAYOUTS["HALPE_26"][20] == "left_foot_index" and LAYOUTS["COCO_17"][16] == "right_ankle"
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 
-from movescreen.landmarks import INDEX, LANDMARK_NAMES
 
 #: BlazePose landmark -> exported marker name (Pose2Sim / Sports2D style).
 EXPORT_NAMES: dict[str, str] = {
@@ -52,7 +51,6 @@ EXPORT_NAMES: dict[str, str] = {
     "left_foot_index": "LBigToe",
     "right_foot_index": "RBigToe",
 }
-assert tuple(EXPORT_NAMES) == LANDMARK_NAMES  # one entry per landmark, in order
 
 #: Markers that exports add, computed from two landmarks (midpoint), because Pose2Sim's and
 #: Sports2D's models use them. Imports ignore them.
@@ -135,6 +133,3 @@ LAYOUTS: dict[str, tuple[str | None, ...]] = {
     ) + (None,) * 110,
 }
 LAYOUT_BY_COUNT: dict[int, str] = {len(v): k for k, v in LAYOUTS.items()}
-
-for _layout in LAYOUTS.values():
-    assert all(n is None or n in INDEX for n in _layout)
