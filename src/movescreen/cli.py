@@ -81,7 +81,8 @@ def analyze(input_path: Path, out_dir: Path | None, model: Path | None, movement
             config_path: Path | None, pain: str | None, blur_faces: bool, no_video: bool,
             no_frames: bool, no_html: bool, no_masks: bool, no_people_scan: bool,
             quiet: bool, export: tuple[str, ...] = ()) -> None:
-    """Analyse a video file, a folder of images, or a movescreen landmarks.csv."""
+    """Analyse a video file, a folder of images, a movescreen landmarks.csv, a TRC file or a
+    folder of OpenPose/RTMPose JSON files."""
     from tqdm import tqdm
 
     from movescreen.pipeline import AnalyzeOptions, run_analysis

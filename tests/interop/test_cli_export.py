@@ -29,6 +29,11 @@ def test_analyze_a_trc_with_every_export(example_analysis, tmp_path):
             "angles.parquet", "landmarks.c3d"} <= files
     assert all((out / f).is_file() for f in files)
     assert report["landmarks_source"]["format"] == "trc"
+    jsonschema = pytest.importorskip("jsonschema")
+    from importlib.resources import files as resources
+
+    schema = json.loads(resources("movescreen").joinpath("schemas/report.schema.json").read_text())
+    jsonschema.validate(report, schema)
     assert report["input"]["kind"] == "landmarks" and len(report["reps"]) == len(example_analysis.kinematics.reps)
 
 
