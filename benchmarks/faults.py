@@ -167,6 +167,13 @@ def _write_video(path: Path, frames, fps: int = 30, *, faststart: bool = False) 
     return path
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def _put(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
@@ -461,12 +468,15 @@ def main(argv: list[str] | None = None) -> int:
         proc = subprocess.Popen([EXE, "batch", str(batch_in), "--out", str(out), "--workers", "2", *FAST],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         t0 = time.perf_counter()
-        killed = None
+        killed, killed_cmd = None, ""
         while time.perf_counter() - t0 < 60 and proc.poll() is None and killed is None:
             time.sleep(0.5)
             kids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
-            if kids and time.perf_counter() - t0 > 4:
-                killed = int(kids[-1])
+            # a worker, not multiprocessing's resource tracker
+            workers = [int(k) for k in kids if "resource_tracker" not in _cmdline(int(k))]
+            if workers and time.perf_counter() - t0 > 4:
+                killed = workers[0]
+                killed_cmd = _cmdline(killed)[:80]
                 os.kill(killed, signal.SIGKILL)
         try:
             so, se = proc.communicate(timeout=300)
@@ -484,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         done = sum(1 for s, _ in statuses.values() if s == "ok")
-        row.note = f"killed pid {killed}; summary: {done}/{len(list(batch_in.glob('*.mp4')))} ok; " + \
+        row.note = f"killed pid {killed} ({killed_cmd if killed else '-'}); summary: {done}/{len(list(batch_in.glob('*.mp4')))} ok; " + \
             "; ".join(f"{k}: {s} {e[:60]}" for k, (s, e) in statuses.items() if s != "ok")
         row.clear = killed is not None and "Traceback" not in se and len(statuses) == 4
         row.lost = done < 3
