@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 
-
 #: BlazePose landmark -> exported marker name (Pose2Sim / Sports2D style).
 EXPORT_NAMES: dict[str, str] = {
     "nose": "Nose",
