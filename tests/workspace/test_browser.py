@@ -34,6 +34,7 @@ def test_review_flow(browser, tmp_path, folders):
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
         page.goto(s.url + "/")
