@@ -491,7 +491,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--markdown", type=Path, default=None)
     ap.add_argument("--only", nargs="*", default=None, help="substrings of clip ids to run")
+    ap.add_argument("--verdicts", type=Path, default=None,
+                    help="clinicians' verdicts (movescreen workspace export-verdicts): per-rule agreement")
     args = ap.parse_args(argv)
+    if args.verdicts is not None:  # the maths lives in movescreen.workspace.verdicts
+        from movescreen.workspace.verdicts import agreement, format_table, read_export
+        print(format_table(agreement(read_export(args.verdicts))))
+        return 0
     if not (args.data / "videos").is_dir():
         print(f"No videos folder at {args.data}/videos; pass --data DIR (the shared data folder).",
               file=sys.stderr)
