@@ -235,3 +235,41 @@ def test_config_override_changes_thresholds(tmp_path):
     cfg.write_text("[lumbar_rounding]\nenabled = false\n")
     _, res_off = _judge(seq, config=load(cfg))
     assert _status(res_off, "lumbar_rounding").status == "disabled"
+
+
+# ------------------------------------------------------------------- partial reps (issue 11)
+
+
+def test_a_half_depth_set_down_is_partial_and_never_judged():
+    # three full reps with a lifted heel, then a half-depth set-down with the same fault
+    m = make_motion("squat", view="side", fps=15, depths=[1.0, 1.0, 1.0, 0.5], heel_lift_deg=30.0)
+    kin, res = _judge(m.sequence)
+    assert [r.partial for r in kin.reps] == [False, False, False, True]
+    assert "shallow" in kin.reps[3].partial_reason
+    heel = _fired(res, "heel_lift")
+    assert {f.rep for f in heel} == {1, 2, 3}  # the fault is seen on the full reps
+    assert all(f.rep != 4 for f in res.findings)
+    skipped = [n for n in res.not_assessed if n.rep == 4]
+    assert {n.rule for n in skipped} >= {"heel_lift", "excessive_forward_lean"}
+    assert all(n.reason.startswith("partial rep (shallow") and "not judged" in n.reason for n in skipped)
+    rep = kin.summary()["reps"][3]
+    assert rep["partial"] is True and rep["partial_reason"]
+
+
+def test_the_set_down_alone_would_have_been_flagged():
+    # the control: judged as a full rep on its own, the half-depth rep gets findings
+    m = make_motion("squat", view="side", fps=15, depths=[0.5], heel_lift_deg=30.0)
+    kin, res = _judge(m.sequence)
+    assert not kin.reps[0].partial and _fired(res, "insufficient_depth")
+
+
+def test_a_rep_cut_off_at_the_bottom_by_the_clip_end_is_partial():
+    d, _ = __import__("movescreen.synthetic", fromlist=["x"]).make_depth_profile(3, 15.0)
+    half = int(1.0 * 15)  # one more descent, the clip ends at the bottom
+    down = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, half))
+    m = make_motion("squat", view="side", fps=15, depth=np.concatenate([d, down]), heel_lift_deg=30.0)
+    kin, res = _judge(m.sequence)
+    assert [r.partial for r in kin.reps] == [False, False, False, True]
+    assert "cut off" in kin.reps[3].partial_reason
+    assert all(f.rep != 4 for f in res.findings)
+    assert any(n.rep == 4 and "partial rep (cut off" in n.reason for n in res.not_assessed)

@@ -97,7 +97,11 @@ def detect_reps(
     min_rep_s : float
         Minimum time between two bottoms.
     partial_fraction : float
-        Reps shallower than this fraction of the median rep depth are flagged partial.
+        Reps shallower than this fraction of the median full rep's depth are flagged partial
+        (reason "shallow"). 0.6: a set-up or set-down of the weight typically goes half-way
+        (0.4-0.55 of a working rep's hip + knee flexion), while working reps of one set vary by
+        well under 20 % of their depth; 0.6 leaves room on both sides. Partial reps are reported
+        with their reason and never judged by the rules (rules/engine.py).
     order : {'auto', 'top_first', 'bottom_first'}
         'auto' picks 'bottom_first' when the signal gets deep (60 % of the range) before it
         first gets back near standing (20 %).

@@ -155,6 +155,12 @@ def evaluate_rules(kin: Kinematics, config: RulesConfig, *, pain: str | None = N
             continue
         rule_f, rule_s, values = [], [], []
         for rep in reps:
+            if rep.partial:
+                # a set-up, a set-down or a rep cut off by the clip: never a finding
+                rule_s.append(NotAssessed(
+                    rule.finding_id,
+                    f"partial rep ({rep.partial_reason or 'partial'}): not judged.", rep.index))
+                continue
             f, s, v = judge_rep(rule, ctx, rep, config)
             rule_f += f
             rule_s += s
