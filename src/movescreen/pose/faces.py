@@ -45,7 +45,7 @@ def _haar_path() -> Path | None:
     try:
         import cv2
 
-        p = Path(cv2.data.haarcascades) / HAAR_NAME
+        p = Path(cv2.data.haarcascades) / HAAR_NAME  # type: ignore[attr-defined]
     except (ImportError, AttributeError):
         return None
     if not p.is_file() or hashlib.sha256(p.read_bytes()).hexdigest() != HAAR_SHA256:

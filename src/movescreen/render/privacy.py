@@ -14,7 +14,7 @@ person filming, mirror reflections), with :class:`movescreen.pose.faces.FaceFind
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,7 @@ def blur_faces(image: Image, image_xyz_row: npt.NDArray[np.floating]) -> Image:
 # --- every face in the picture -------------------------------------------------------------
 
 
-def blur_regions(image: Image, regions: list[npt.NDArray[np.floating]]) -> Image:
+def blur_regions(image: Image, regions: Sequence[npt.NDArray[np.floating]]) -> Image:
     """Return a copy of ``image`` with every ellipse in ``regions`` blurred (NaN ones skipped)."""
     out = image.copy()
     for region in regions:
