@@ -21,7 +21,15 @@ from sqlalchemy.orm import selectinload
 
 from movescreen.workspace import plots, store
 from movescreen.workspace.db import (
-    AuthSession, Client, Finding, Job, Session, User, Verdict, open_db, utcnow,
+    AuthSession,
+    Client,
+    Finding,
+    Job,
+    Session,
+    User,
+    Verdict,
+    open_db,
+    utcnow,
 )
 from movescreen.workspace.security import RateLimiter, check_password, new_token, token_hash
 
@@ -381,7 +389,7 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
             f"{removed_o} analysis folder(s) and {removed_v} uploaded video(s)."), status=200)
 
     @app.post("/clients/{cid}/upload", response_class=HTMLResponse)
-    async def upload(request: Request, cid: int, video: UploadFile = File(...),
+    async def upload(request: Request, cid: int, video: UploadFile = File(...),  # noqa: B008 (FastAPI idiom)
                      movement: str = Form("auto"), date: str = Form(""),
                      csrf_token: str = Form("")) -> Response:
         check_csrf(request, csrf_token)

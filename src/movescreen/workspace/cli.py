@@ -79,7 +79,12 @@ def import_cmd(folders: tuple[Path, ...], client_name: str, date_s: str | None, 
     import datetime as dt
 
     from movescreen.workspace.db import open_db
-    from movescreen.workspace.store import ImportError_, analysis_folders, get_or_create_client, import_folder
+    from movescreen.workspace.store import (
+        ImportError_,
+        analysis_folders,
+        get_or_create_client,
+        import_folder,
+    )
 
     data = data_dir.resolve()
     (data / "outputs").mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Date, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, event, select,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    select,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker

@@ -19,7 +19,7 @@ def line_plot(series: dict[str, list[tuple[float, float]]], *, title: str, xlabe
               ylabel: str, xticks: list[tuple[float, str]] | None = None, width: int = 560,
               height: int = 220, marks: list[tuple[float, float]] | None = None) -> str:
     pts = [p for s in series.values() for p in s if math.isfinite(p[1])]
-    w, h, l, r, t, b = width, height, 50, 10, 24, 34
+    w, h, l, r, t, b = width, height, 50, 10, 24, 34  # noqa: E741 (left margin)
     out = [f'<svg class="plot" viewBox="0 0 {w} {h}" role="img" aria-label="{escape(title)}" '
            f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
            f'<text x="{l}" y="15" class="ptitle">{escape(title)}</text>']
