@@ -110,12 +110,14 @@ def write_half(src: Path, half: str, out_dir: Path) -> Path:
     return out
 
 
-def analyse(path: Path, mask_margin: float | None = None) -> LandmarkSequence:
+def analyse(path: Path, mask_margin: float | None = None) -> tuple[LandmarkSequence, dict]:
     """Landmarks and masks of a clip (``mask_margin`` is ignored: the pose stage now keeps the
     mask's own extent, which fixed the rounded backs the old landmark-box crop cut off)."""
     from movescreen.pipeline import AnalyzeOptions, analyze_input
 
-    return analyze_input(path, AnalyzeOptions(masks=True)).sequence
+    # masks are traced while fresh and not kept: the per-frame traces travel beside the sequence
+    a = analyze_input(path, AnalyzeOptions(masks=True))
+    return a.sequence, a.back_traces or {}
 
 
 def bottom_row(bend: BackBend) -> int:
@@ -124,9 +126,10 @@ def bottom_row(bend: BackBend) -> int:
     return int(np.argmax(inc))
 
 
-def measure(clip: str, seq: LandmarkSequence, half_window: int = 3) -> Row:
+def measure(clip: str, seq_and_traces: tuple[LandmarkSequence, dict], half_window: int = 3) -> Row:
     label, expected = CLIPS[clip]
-    bend = compute_back_bend(seq)
+    seq, traces = seq_and_traces
+    bend = compute_back_bend(seq, traces=traces)
     bot = bottom_row(bend)
     rows = np.arange(max(0, bot - half_window), min(len(seq), bot + half_window + 1))
     at_bottom = summarize_bend(bend, rows)

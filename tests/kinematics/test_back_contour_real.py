@@ -33,12 +33,15 @@ _cache: dict[str, BendSummary] = {}
 def _analyse(path: Path):
     from movescreen.pipeline import AnalyzeOptions, analyze_input
 
-    return analyze_input(path, AnalyzeOptions(masks=True)).sequence
+    # masks are traced frame by frame while fresh and not kept: the traces travel beside the sequence
+    a = analyze_input(path, AnalyzeOptions(masks=True))
+    return a.sequence, a.back_traces
 
 
-def _bottom(seq) -> BendSummary:
+def _bottom(seq_and_traces) -> BendSummary:
     """Bend at the bottom of the hinge: the frame of largest trunk inclination, +-3 frames."""
-    b = compute_back_bend(seq)
+    seq, traces = seq_and_traces
+    b = compute_back_bend(seq, traces=traces)
     inc = np.where(np.isfinite(b.trunk_inclination_deg), b.trunk_inclination_deg, -np.inf)
     bot = int(np.argmax(inc))
     return summarize_bend(b, range(max(0, bot - 3), bot + 4))
