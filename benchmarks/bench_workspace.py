@@ -29,7 +29,6 @@ def main() -> int:
     ap.add_argument("--folder", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
-    import httpx
 
     from tests.workspace.conftest import Server
 

@@ -48,6 +48,35 @@ MAX_WINDOW = (1280, 720)  # the window starts at the frame size, shrunk to fit t
 CUE_SHOW_S = 4.0
 SESSION_VIDEO = "session.mp4"
 EVENTS_FILE = "live_events.jsonl"
+SIMULATE_DELAY_ENV = "MOVESCREEN_SIMULATE_INFERENCE_DELAY_MS"
+"""Tests and benchmarks only: extra milliseconds after each pose inference, to play a machine
+that infers more slowly. ``"40"`` adds 40 ms to every frame; ``"20-80"`` a delay drawn uniformly
+from 20-80 ms (seeded, so a run is repeatable)."""
+
+
+class _SimulatedDelay:
+    """The inference delay of :data:`SIMULATE_DELAY_ENV` (nothing when it is unset)."""
+
+    def __init__(self, spec: str | None) -> None:
+        self.lo = self.hi = 0.0
+        if spec:
+            try:
+                a, _, b = spec.partition("-")
+                self.lo = float(a) / 1000.0
+                self.hi = float(b) / 1000.0 if b else self.lo
+            except ValueError as e:
+                raise InputError(f"{SIMULATE_DELAY_ENV} must be milliseconds ('40') or a range "
+                                 f"('20-80'), got {spec!r}.") from e
+            if not 0 <= self.lo <= self.hi:
+                raise InputError(f"{SIMULATE_DELAY_ENV} must be a non-negative range, got {spec!r}.")
+        self._rng = np.random.default_rng(0)
+
+    def __bool__(self) -> bool:
+        return self.hi > 0
+
+    def __call__(self) -> None:
+        if self.hi > 0:
+            time.sleep(self.lo if self.hi == self.lo else float(self._rng.uniform(self.lo, self.hi)))
 
 
 # --------------------------------------------------------------------------- capture
@@ -629,6 +658,7 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
     message = "Stand still for a moment" + (", side on" if step.requested_movement == "hinge" else "")
     submitted_at: dict[int, float] = {}
     judge_delays: list[float] = []
+    slow = _SimulatedDelay(os.environ.get(SIMULATE_DELAY_ENV))
     with _Stop() as stop:
         while True:
             if stop.flag:
@@ -667,6 +697,7 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
                     if box is not None and hasattr(backend, "crop"):
                         backend.crop = box
                 cands = backend.process(frame.image, round(frame.time_s * 1000))
+                slow()
                 k = choose_subject(cands, prev_box)
                 if k is not None:
                     prev_box = cands[k].bbox()

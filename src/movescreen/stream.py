@@ -1,31 +1,32 @@
-"""The online per-frame step of ``movescreen live``: landmarks in, phase, reps and cues out.
+"""The online step of ``movescreen live``: one frame's subject pose in, phase, reps and cues out.
 
-:class:`LiveStep` takes one frame's subject pose at a time and keeps the growing landmark
-sequence (with masks). It never touches cameras, windows or clocks; ``movescreen.live`` does.
+:class:`LiveStep` is a small driver; each part of the work is one object with one ``update``:
 
-Per frame (cheap, a few milliseconds):
+- :class:`RowLog` keeps the raw landmarks (what ``analyze`` would have) on the grid of source
+  frames: a frame the loop had to drop (a slow machine) leaves a row without a pose, so row
+  distances are source-frame distances and times stay the source's own.
+- :class:`CausalFilter` smooths each frame with the causal One-Euro filter (the live filter of
+  :mod:`movescreen.kinematics.filters`, the settings ``analyze`` uses for ``one_euro``);
+  :class:`AngleSignals` computes that frame's row of the angle table and the depth signal
+  (hip + knee flexion, mean of the sides; image angles in a side view, world angles otherwise).
+- :class:`ViewTracker` re-estimates the view every second; :class:`Calibrator` records the
+  baseline at the start and says when the view does not suit the movement.
+- :class:`RunningRepDetector` runs :func:`movescreen.kinematics.detect_reps` on the recent depth
+  signal. It works in source time: rows left by dropped frames are bridged by interpolation
+  (up to ``bridge_s``) before the search, the frame rate is measured from the timestamps, and a
+  rep counts as finished once the signal has been back past its end level for ``guard_s``
+  seconds. Dropped frames therefore neither split a rep nor invent one.
+- :class:`PhaseTracker` names the phase shown on screen.
+- :class:`MidRepCues` runs the live rules of :mod:`movescreen.rules.live_cues` (the back
+  outline rounding during a hinge) on the last fraction of a second.
+- :class:`RepJudge` judges each finished rep with exactly the code ``analyze`` uses
+  (:func:`movescreen.pipeline.compute_kinematics` with the one_euro filter on a window around
+  the rep, then :func:`movescreen.rules.engine.evaluate_rules`), on a worker thread by default.
+- :class:`CueGate` lets one cue per rep and rule through.
 
-- the landmarks are smoothed with the causal One-Euro filter (the live filter of
-  :mod:`movescreen.kinematics.filters`, same settings) and one row of the angle table is
-  computed (:func:`movescreen.kinematics.compute_angle_table`);
-- the depth signal (hip flexion + knee flexion, mean of the sides; image angles in a side view,
-  world angles otherwise, as in ``analyze``) drives the phase shown on screen;
-- :func:`movescreen.kinematics.detect_reps` runs on the recent depth signal: a rep counts as
-  finished once the signal has come back past its end level (hysteresis at 15 % of the rep's
-  depth from standing, or 85 % back to the floor for a deadlift from the floor);
-- mid-rep cue: in a side view, with the trunk bent forward, the back-outline bend of the current
-  frame (:func:`movescreen.kinematics.back_contour.compute_back_bend`) is kept; when its median
-  over the last 0.3 s reaches the ``lumbar_rounding`` caution threshold the cue is given at
-  once, before the rep ends.
-
-When a rep finishes it is judged with exactly the code ``analyze`` uses:
-:func:`movescreen.pipeline.compute_kinematics` (filter ``one_euro``) on a window of the sequence
-covering the rep (from 1 s before it to now), then :func:`movescreen.rules.engine.evaluate_rules`.
-That takes a few hundred milliseconds (the back outline is traced on every frame of the window),
-so by default it runs on a worker thread and its events come out with a later frame.
-
-A short calibration at the start (``calibration_s`` of frames with a person) records the
-person's baseline (depth signal, view, facing) and says when the view does not suit the movement.
+The whole session (:meth:`LiveStep.session_sequence`) is what ``movescreen live`` analyses at the
+end, with the zero-phase offline kinematics and the rules, into the session's report: no second
+pass of the pose model.
 
 Events are plain dicts with an ``event`` key (see ``docs/live.md``): ``calibration``, ``rep``,
 ``finding``, ``cue``, ``warning``.
@@ -37,7 +38,7 @@ import math
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,7 @@ from movescreen.kinematics.view import check_view, estimate_view
 from movescreen.landmarks import NUM_LANDMARKS
 from movescreen.pose.backend import PoseCandidate
 from movescreen.rules.engine import evaluate_rules
+from movescreen.rules.live_cues import LIVE_RULES, LiveRule, RecentFrames
 from movescreen.speech import cue_text
 from movescreen.types import LandmarkSequence, MaskCrop
 
@@ -118,29 +120,6 @@ class StepOutput:
     cue: str = ""
 
 
-@dataclass
-class _Job:
-    seg_rows: tuple[int, int, int]  # global rows: start, turn, end (of the causal detection)
-    window: tuple[int, int]  # global rows [a, b]
-    seq: LandmarkSequence
-    movement: str
-    live_index: int
-    set_index: int
-    partial: bool
-    partial_reason: str
-
-
-@dataclass
-class _Calibration:
-    done: bool = False
-    ok: bool = False
-    view: str = "unknown"
-    baseline_depth_deg: float = math.nan
-    facing: str | None = None
-    last_check_t: float = -math.inf
-    attempts: int = 0
-
-
 def _nan_safe(v: Any) -> Any:
     """JSON-ready values: NaN/inf become None, numpy scalars become Python numbers."""
     if isinstance(v, dict):
@@ -157,158 +136,161 @@ def _nan_safe(v: Any) -> Any:
     return v
 
 
-class LiveStep:
-    """The online per-frame step: feed it frames in time order with :meth:`push`.
+# ---------------------------------------------------------------------------- the raw rows
+
+
+class RowLog:
+    """The raw landmarks of every source frame since the start, one row per frame.
+
+    A frame the loop did not process (dropped, or skipped while paused) gets a row without a
+    pose, with its time interpolated, so that ``analyze``'s gap filling and every duration work
+    as on the full clip. Landmarks are kept for the whole session (about 1 KB per frame, 110 MB
+    per hour at 30 fps); segmentation masks only for the last ``mask_keep_s`` seconds.
 
     Parameters
     ----------
-    width, height : int
-        Frame size in pixels.
-    fps : float
-        Nominal frame rate of the source (the judged windows use the rate actually processed).
-    movement : {'auto', 'squat', 'hinge'}
-        'auto' decides at the first judged rep and keeps that for the session.
-    config : RulesConfig, optional
-        Rule thresholds (default: ``rules/defaults.toml``).
-    calibration_s : float
-        Seconds of frames with a person used for the baseline.
-    judge_async : bool
-        Judge finished reps on a worker thread (live) or inside :meth:`push` (deterministic, for
-        files played as fast as possible and for tests).
-    history_s : float
-        Longest stretch of depth signal searched for reps, seconds.
+    width, height, fps : frame size and nominal rate
     mask_keep_s : float
-        Masks older than this are dropped to bound memory (reps are judged long before); see
-        :meth:`_prune` for the landmark rows.
-    judge_margin_s : float
-        The judged window starts this long before the rep.
-    on_error : callable, optional
-        Receives exceptions raised while judging on the worker thread (they also become
-        ``warning`` events).
-
-    Notes
-    -----
-    The sequence kept for judging holds the raw landmarks (as ``analyze`` gets them);
-    :func:`movescreen.pipeline.compute_kinematics` fills gaps and filters them itself.
+        Masks older than this are released.
+    max_fill_s : float
+        A hole in the frame numbers longer than this gets only this many seconds of rows (a
+        camera whose counter jumped).
     """
 
-    def __init__(
-        self,
-        *,
-        width: int,
-        height: int,
-        fps: float,
-        movement: str = "auto",
-        config: RulesConfig | None = None,
-        calibration_s: float = 0.5,
-        calibration_timeout_s: float = 3.0,
-        judge_async: bool = True,
-        history_s: float = 20.0,
-        mask_keep_s: float = 30.0,
-        judge_margin_s: float = 1.0,
-        mid_rep_hold_s: float = 0.3,
-        on_error: Callable[[BaseException], None] | None = None,
-    ) -> None:
-        if movement not in ("auto", "squat", "hinge"):
-            raise ValueError(f"expected movement 'auto', 'squat' or 'hinge', got {movement!r}")
-        if width <= 0 or height <= 0 or not fps > 0:
-            raise ValueError(f"expected a positive frame size and fps, got {width}x{height} at {fps}")
-        self.width, self.height, self.fps = int(width), int(height), float(fps)
-        self.requested_movement = movement
-        self.movement = movement  # becomes 'squat' or 'hinge' after the first judged rep in auto
-        self.config = config if config is not None else load_config(None)
-        self.calibration_s = calibration_s
-        self.calibration_timeout_s = calibration_timeout_s
-        self.judge_async = judge_async
-        self.history_s = history_s
+    def __init__(self, width: int, height: int, fps: float, *, mask_keep_s: float,
+                 max_fill_s: float = 60.0) -> None:
+        self.width, self.height, self.fps = width, height, fps
         self.mask_keep_s = mask_keep_s
-        self.judge_margin_s = judge_margin_s
-        self.mid_rep_hold_s = mid_rep_hold_s
-        self.on_error = on_error
-        # raw per-row data (what analyze would have)
-        self._frame: list[int] = []
-        self._t: list[float] = []
-        self._t_buf = np.empty(1024)
-        self._pruned_raw = 0
-        self._pruned_f = 0
-        self._img: list[np.ndarray] = []
-        self._wld: list[np.ndarray] = []
-        self._vis: list[np.ndarray] = []
-        self._pres: list[np.ndarray] = []
+        self.max_fill_s = max_fill_s
+        self.n = 0
+        self.frames: list[int] = []
         self.masks: dict[int, MaskCrop] = {}
-        # causal per-row signals
-        self._fimg: list[np.ndarray] = []
-        self._fwld: list[np.ndarray] = []
-        self._depth = {"image": [], "world": []}  # type: dict[str, list[float]]
-        self._trunk = {"image": [], "world": []}  # type: dict[str, list[float]]
-        self._bend: list[float] = []
-        self._bend_conf: list[float] = []
+        cap = 1024
+        self._t = np.empty(cap)
+        self._img = np.empty((cap, NUM_LANDMARKS, 3), np.float32)
+        self._wld = np.empty((cap, NUM_LANDMARKS, 3), np.float32)
+        self._vis = np.empty((cap, NUM_LANDMARKS), np.float32)
+        self._pres = np.empty((cap, NUM_LANDMARKS), np.float32)
+        self._done = np.empty(cap, bool)
+        self._mask_from = 0
+
+    def _grow(self) -> None:
+        for name in ("_t", "_img", "_wld", "_vis", "_pres", "_done"):
+            a = getattr(self, name)
+            b = np.empty((2 * len(a), *a.shape[1:]), a.dtype)
+            b[: len(a)] = a
+            setattr(self, name, b)
+
+    def _append(self, frame: int, t: float, cand: PoseCandidate | None, done: bool) -> int:
+        if self.n >= len(self._t):
+            self._grow()
+        r = self.n
+        self.frames.append(int(frame))
+        self._t[r] = t
+        self._done[r] = done
+        if cand is None:
+            self._img[r] = self._wld[r] = _NAN3
+            self._vis[r] = self._pres[r] = _NAN1
+        else:
+            self._img[r], self._wld[r] = cand.image_xyz, cand.world_xyz
+            self._vis[r], self._pres[r] = cand.visibility, cand.presence
+            if cand.mask is not None:
+                self.masks[r] = cand.mask
+        self.n += 1
+        return r
+
+    def update(self, frame: int, time_s: float, cand: PoseCandidate | None) -> range:
+        """Add one processed frame; returns the rows added (rows for frames skipped, then its own)."""
+        first = self.n
+        if self.n:
+            last_f, last_t = self.frames[-1], float(self._t[self.n - 1])
+            if time_s <= last_t:
+                time_s = last_t + 1e-3  # keep time strictly increasing (a repeated timestamp)
+            hole = int(frame) - last_f - 1
+            k = min(hole, int(self.max_fill_s * self.fps))
+            for j in range(1, k + 1):
+                self._append(last_f + j, last_t + (time_s - last_t) * j / (hole + 1), None, False)
+        self._append(frame, time_s, cand, True)
+        self._prune()
+        return range(first, self.n)
+
+    def times(self) -> FloatArray:
+        """Source times of every row so far, shape (T,) (a view, not a copy)."""
+        return self._t[: self.n]
+
+    def processed(self) -> npt.NDArray[np.bool_]:
+        """True for the rows of frames that went through the pose model."""
+        return self._done[: self.n]
+
+    def recent(self, seconds: float) -> slice:
+        """Rows of the last ``seconds`` of source time."""
+        if not self.n:
+            return slice(0, 0)
+        t = self.times()
+        return slice(int(np.searchsorted(t, t[-1] - seconds)), self.n)
+
+    def visibility(self, row: int) -> npt.NDArray[np.float32]:
+        return self._vis[row]
+
+    def sequence(self, start: int = 0, stop: int | None = None) -> LandmarkSequence:
+        """Rows ``[start, stop)`` as a :class:`LandmarkSequence` (masks where still kept).
+
+        The frame rate is measured from the rows' timestamps (one row per source frame).
+        """
+        stop = self.n if stop is None else min(stop, self.n)
+        t = np.array(self._t[start:stop], np.float64)
+        fps = float((len(t) - 1) / (t[-1] - t[0])) if len(t) > 1 and t[-1] > t[0] else self.fps
+        masks = {r - start: m for r, m in self.masks.items() if start <= r < stop}
+        return LandmarkSequence(
+            frame_index=np.asarray(self.frames[start:stop], np.int64),
+            time_s=t,
+            image_xyz=self._img[start:stop].copy(),
+            visibility=self._vis[start:stop].copy(),
+            presence=self._pres[start:stop].copy(),
+            world_xyz=self._wld[start:stop].copy(),
+            width=self.width,
+            height=self.height,
+            fps=min(fps, 1000.0),
+            masks=masks,
+        )
+
+    def _prune(self) -> None:
+        if self.n % 30 or not self.masks:
+            return
+        t = self.times()
+        cut = int(np.searchsorted(t, t[-1] - self.mask_keep_s))
+        for r in range(self._mask_from, cut):
+            self.masks.pop(r, None)
+        self._mask_from = max(self._mask_from, cut)
+
+
+# ---------------------------------------------------------------------------- per-frame signals
+
+
+class CausalFilter:
+    """The causal One-Euro filter on image (in frame heights) and world landmarks.
+
+    Untrusted points (visibility under 0.5) are NaN, as ``fill_gaps`` makes them offline. Only
+    the last ``keep_s`` seconds of smoothed rows are kept (the view and calibration read 2 s).
+    """
+
+    def __init__(self, height: int, *, keep_s: float = 10.0) -> None:
+        self.height = height
+        self.keep_s = keep_s
+        self.img: list[FloatArray] = []
+        self.wld: list[FloatArray] = []
         self._f_img = OneEuroFilter(**ONE_EURO)
         self._f_wld = OneEuroFilter(**ONE_EURO)
-        # view, calibration, reps
-        self.view = "unknown"
-        self.facing_sign = 0
-        self.near_side: str | None = None
-        self.facing: str | None = None  # 'left'/'right' for the back outline
-        self._next_view_t = -math.inf
-        self.calibration = _Calibration()
-        self._first_pose_t: float | None = None
-        self.order: str | None = None  # fixed at the first rep found
-        self._last_end_row = -1  # global row of the last rep's end handed to the judge
-        self._levels: tuple[float, float] = (math.nan, math.nan)
-        self._rep_depths: list[float] = []
-        self._detect_order = "top_first"
-        self.rep_count = 0  # full reps in the current set
-        self.set_index = 1
-        self._live_index = 0  # reps handed to the judge in this set
-        self.reps: list[Event] = []
-        self.findings: list[Event] = []
-        self.cues: list[Event] = []
-        self._cued: set[tuple[int, int, str]] = set()  # (set, rep, rule)
-        self._mid_cue_t: dict[str, list[float]] = {}  # rule -> times of its mid-rep cues
-        self._last_cue = ""
-        self._pending: list[Event] = []
-        self._lock = threading.Lock()
-        self._jobs: queue.Queue[_Job | None] | None = None
-        self._worker: threading.Thread | None = None
-        if judge_async:
-            self._jobs = queue.Queue()
-            self._worker = threading.Thread(target=self._work, name="movescreen-judge", daemon=True)
-            self._worker.start()
+        self._pruned = 0
 
-    # ------------------------------------------------------------------ public
+    def skip(self) -> None:
+        """A row without a processed frame."""
+        self.img.append(_NAN3_64)
+        self.wld.append(_NAN3_64)
 
-    def __len__(self) -> int:
-        return len(self._frame)
-
-    def push(self, frame: int, time_s: float, cand: PoseCandidate | None) -> StepOutput:
-        """Add one frame (the subject's pose, or None) and return what it produced.
-
-        Frames must come in increasing time; dropped frames are simply not pushed.
-        """
-        if self._t and time_s <= self._t[-1]:
-            time_s = self._t[-1] + 1e-3  # keep time strictly increasing (a repeated timestamp)
-        row = len(self._frame)
-        events: list[Event] = []
-        if cand is None:
-            img, wld, vis, pres, mask = _NAN3, _NAN3, _NAN1, _NAN1, None
-        else:
-            img, wld = cand.image_xyz.astype(np.float32), cand.world_xyz.astype(np.float32)
-            vis, pres, mask = cand.visibility.astype(np.float32), cand.presence.astype(np.float32), cand.mask
-        self._frame.append(int(frame))
-        self._t.append(float(time_s))
-        if row >= len(self._t_buf):  # amortised growth: no list -> array copy per frame
-            self._t_buf = np.concatenate([self._t_buf, np.empty(len(self._t_buf))])
-        self._t_buf[row] = time_s
-        self._img.append(img)
-        self._wld.append(wld)
-        self._vis.append(vis)
-        self._pres.append(pres)
-        if mask is not None:
-            self.masks[row] = mask
-        self._prune()
-
-        # causal smoothing (untrusted points are NaN, as fill_gaps does)
+    def update(self, time_s: float, img: npt.NDArray[np.float32], wld: npt.NDArray[np.float32],
+               vis: npt.NDArray[np.float32]) -> tuple[FloatArray, FloatArray, bool]:
+        """Smooth one frame; returns the smoothed image (pixels) and world rows and has-pose."""
         bad = ~(vis >= MIN_VISIBILITY)
         img_in = img.astype(np.float64) / self.height
         wld_in = wld.astype(np.float64)
@@ -316,108 +298,66 @@ class LiveStep:
         wld_in[bad] = np.nan
         fimg = self._f_img(img_in, time_s) * self.height
         fwld = self._f_wld(wld_in, time_s)
-        self._fimg.append(fimg)
-        self._fwld.append(fwld)
-        has_pose = bool(np.isfinite(fimg[:, 0]).sum() >= 8)
-        if has_pose and self._first_pose_t is None:
-            self._first_pose_t = time_s
+        self.img.append(fimg)
+        self.wld.append(fwld)
+        return fimg, fwld, bool(np.isfinite(fimg[:, 0]).sum() >= 8)
 
-        self._update_view(time_s)
-        table = compute_angle_table(fimg[None], fwld[None], facing_sign=self.facing_sign,
+    def window(self, rows: slice) -> tuple[FloatArray, FloatArray]:
+        return np.stack(self.img[rows]), np.stack(self.wld[rows])
+
+    def prune(self, keep_from: int) -> None:
+        for r in range(self._pruned, keep_from):
+            self.img[r] = self.wld[r] = _NAN3_64
+        self._pruned = max(self._pruned, keep_from)
+
+
+class AngleSignals:
+    """One row of the angle table per frame; the depth and trunk signals in both spaces."""
+
+    def __init__(self) -> None:
+        self.depth: dict[str, list[float]] = {"image": [], "world": []}
+        self.trunk: dict[str, list[float]] = {"image": [], "world": []}
+
+    def skip(self) -> None:
+        for space in ("image", "world"):
+            self.depth[space].append(math.nan)
+            self.trunk[space].append(math.nan)
+
+    def update(self, fimg: FloatArray, fwld: FloatArray, vis: npt.NDArray[np.float32],
+               facing_sign: int) -> dict[str, FloatArray]:
+        table = compute_angle_table(fimg[None], fwld[None], facing_sign=facing_sign,
                                     visibility=vis[None].astype(np.float64))
         for space in ("image", "world"):
             hip = mean_of_sides(table[f"left_hip_flexion_{space}_deg"], table[f"right_hip_flexion_{space}_deg"])
             knee = mean_of_sides(table[f"left_knee_flexion_{space}_deg"], table[f"right_knee_flexion_{space}_deg"])
-            self._depth[space].append(float((hip + knee)[0]))
-            self._trunk[space].append(float(table[f"trunk_inclination_{space}_deg"][0]))
-        space = self.space
-        depth = self._depth[space][-1]
+            self.depth[space].append(float((hip + knee)[0]))
+            self.trunk[space].append(float(table[f"trunk_inclination_{space}_deg"][0]))
+        return table
 
-        events += self._calibrate(time_s)
-        events += self._mid_rep_check(row, time_s, has_pose)
-        events += self._detect(final=False)
-        events += self._drain()
-        phase = self._phase(row, has_pose)
-        angles = {c: float(table[c][0]) for c in self._label_columns() if c in table}
-        return StepOutput(
-            frame=int(frame), time_s=float(time_s), row_xyz=fimg if has_pose else None,
-            angles=angles, depth_deg=depth, phase=phase, rep_count=self.rep_count,
-            view=self.view, events=events, cue=self._last_cue,
-        )
 
-    def finish(self, timeout_s: float = 60.0) -> list[Event]:
-        """End the session: judge the reps not yet judged (also one cut off by the end).
+class ViewTracker:
+    """The camera view, re-estimated every ``every_s`` seconds over the last ``over_s``."""
 
-        Waits for the worker thread (up to ``timeout_s``) and returns the remaining events.
-        """
-        events = self._detect(final=True)
-        if self._jobs is not None and self._worker is not None:
-            self._jobs.put(None)
-            self._worker.join(timeout=timeout_s)
-            self._jobs = None
-        return events + self._drain()
-
-    def reset_count(self) -> Event:
-        """Start a new set: the rep count goes back to 0 (what was judged is kept)."""
-        self.set_index += 1
-        self.rep_count = 0
-        self._live_index = 0
-        return {"event": "reset", "set": self.set_index}
-
-    @property
-    def reps_submitted(self) -> int:
-        """Reps of the current set handed to the judge so far (full and partial)."""
-        return self._live_index
+    def __init__(self, *, every_s: float = 1.0, over_s: float = 2.0) -> None:
+        self.every_s, self.over_s = every_s, over_s
+        self.view = "unknown"
+        self.facing_sign = 0
+        self.near_side: str | None = None
+        self.facing: str | None = None  # 'left'/'right' for the back outline
+        self._next_t = -math.inf
 
     @property
     def space(self) -> str:
         """'image' in a side view, 'world' otherwise (as ``analyze`` chooses)."""
         return "image" if self.view == "side" else "world"
 
-    def sequence(self, start: int = 0, stop: int | None = None) -> LandmarkSequence:
-        """The raw landmarks of rows ``[start, stop)`` as a :class:`LandmarkSequence`.
-
-        The frame rate is the rate actually processed (frames dropped in between lower it).
-        """
-        stop = len(self._frame) if stop is None else stop
-        sl = slice(start, stop)
-        t = np.asarray(self._t[sl], np.float64)
-        dt = np.diff(t)
-        fps = float(1.0 / np.median(dt)) if dt.size and np.median(dt) > 0 else self.fps
-        masks = {r - start: self.masks[r] for r in range(start, stop) if r in self.masks}
-        return LandmarkSequence(
-            frame_index=np.asarray(self._frame[sl], np.int64),
-            time_s=t,
-            image_xyz=np.stack(self._img[sl]).astype(np.float32),
-            visibility=np.stack(self._vis[sl]).astype(np.float32),
-            presence=np.stack(self._pres[sl]).astype(np.float32),
-            world_xyz=np.stack(self._wld[sl]).astype(np.float32),
-            width=self.width,
-            height=self.height,
-            fps=min(fps, 1000.0),
-            masks=masks,
-        )
-
-    # ------------------------------------------------------------------ view and calibration
-
-    def _times(self) -> FloatArray:
-        """Source times of every row so far, shape (T,) (a view, not a copy)."""
-        return self._t_buf[: len(self._t)]
-
-    def _recent_rows(self, seconds: float) -> slice:
-        t = self._t
-        lo = int(np.searchsorted(self._times(), t[-1] - seconds)) if t else 0
-        return slice(lo, len(t))
-
-    def _update_view(self, time_s: float) -> None:
-        if time_s < self._next_view_t:
+    def update(self, time_s: float, log: RowLog, filt: CausalFilter) -> None:
+        if time_s < self._next_t:
             return
-        sl = self._recent_rows(2.0)
-        img = np.stack(self._fimg[sl])
-        wld = np.stack(self._fwld[sl])
+        img, wld = filt.window(log.recent(self.over_s))
         if not np.isfinite(img[:, :, 0]).any(axis=1).sum() >= 3:
             return
-        self._next_view_t = time_s + 1.0
+        self._next_t = time_s + self.every_s
         est = estimate_view(img, wld)
         if est.view != "unknown":
             self.view = est.view
@@ -425,88 +365,184 @@ class LiveStep:
             self.near_side = est.near_side
             self.facing = est.facing if est.facing in ("left", "right") else None
 
-    def _calibrate(self, time_s: float) -> list[Event]:
-        cal = self.calibration
-        if self._first_pose_t is None:
+
+@dataclass
+class Calibrator:
+    """The baseline at the start: ``calibration_s`` of frames with a person, standing still.
+
+    Waits up to ``timeout_s`` for the person to stand still; when the view does not suit the
+    movement, says so and checks again every 2 s.
+    """
+
+    calibration_s: float = 0.5
+    timeout_s: float = 3.0
+    done: bool = False
+    ok: bool = False
+    view: str = "unknown"
+    baseline_depth_deg: float = math.nan
+    facing: str | None = None
+    last_check_t: float = -math.inf
+    attempts: int = 0
+    first_pose_t: float | None = None
+
+    def update(self, time_s: float, has_pose: bool, movement: str, log: RowLog,
+               filt: CausalFilter, signals: AngleSignals, space: str) -> list[Event]:
+        if has_pose and self.first_pose_t is None:
+            self.first_pose_t = time_s
+        if self.first_pose_t is None or (self.done and self.ok):
             return []
-        if cal.done and cal.ok:
+        elapsed = time_s - self.first_pose_t
+        if not self.done and elapsed < self.calibration_s:
             return []
-        elapsed = time_s - self._first_pose_t
-        if not cal.done and elapsed < self.calibration_s:
+        if self.done and time_s - self.last_check_t < 2.0:
             return []
-        if cal.done and time_s - cal.last_check_t < 2.0:
-            return []
-        sl = self._recent_rows(self.calibration_s)
-        img = np.stack(self._fimg[sl])
-        wld = np.stack(self._fwld[sl])
+        sl = log.recent(self.calibration_s)
+        img, wld = filt.window(sl)
         seen = np.isfinite(img[:, :, 0]).sum(axis=1) >= 8
-        depth = np.asarray(self._depth[self.space][sl])[seen]
+        depth = np.asarray(signals.depth[space][sl])[seen]
         depth = depth[np.isfinite(depth)]
         still = bool(depth.size >= 3 and np.ptp(depth) < 15.0)
-        if not cal.done and not still and elapsed < self.calibration_timeout_s:
+        if not self.done and not still and elapsed < self.timeout_s:
             return []  # wait for the person to stand still (up to the timeout)
         est = estimate_view(img[seen], wld[seen]) if seen.sum() >= 3 else None
         view = est.view if est is not None else "unknown"
-        mv = self.movement
-        ok = view in _MOVEMENT_VIEWS[mv]
-        was_done, was_ok = cal.done, cal.ok
-        cal.done, cal.ok, cal.view, cal.last_check_t = True, ok, view, time_s
-        cal.attempts += 1
+        ok = view in _MOVEMENT_VIEWS[movement]
+        was_done, was_ok = self.done, self.ok
+        self.done, self.ok, self.view, self.last_check_t = True, ok, view, time_s
+        self.attempts += 1
         if not was_done:
-            cal.baseline_depth_deg = float(np.median(depth)) if depth.size else math.nan
-            cal.facing = est.facing if est is not None else None
+            self.baseline_depth_deg = float(np.median(depth)) if depth.size else math.nan
+            self.facing = est.facing if est is not None else None
         if was_done and ok == was_ok:
             return []  # still wrong: said already
         if ok:
-            notes = check_view(view, mv) if mv != "auto" else []
+            notes = check_view(view, movement) if movement != "auto" else []
             msg = (f"Ready: {view} view." + (" " + notes[0] if notes else "")
                    + ("" if still or was_done else " (You were moving; the baseline may be off.)"))
         else:
-            msg = f"The camera sees you from the {view}. {_VIEW_ADVICE[mv]}"
+            msg = f"The camera sees you from the {view}. {_VIEW_ADVICE[movement]}"
         return [{
             "event": "calibration", "ok": ok, "view": view, "still": still,
-            "movement": mv, "facing": cal.facing, "frames": int(seen.sum()),
-            "baseline_depth_deg": cal.baseline_depth_deg, "message": msg,
+            "movement": movement, "facing": self.facing, "frames": int(seen.sum()),
+            "baseline_depth_deg": self.baseline_depth_deg, "message": msg,
         }]
 
-    # ------------------------------------------------------------------ phase and labels
 
-    def _label_columns(self) -> list[str]:
-        sp = self.space
-        if self.view == "front":
-            return [f"left_knee_fppa_{sp}_deg", f"right_knee_fppa_{sp}_deg"]
-        sides = (self.near_side,) if self.near_side in ("left", "right") else ("left", "right")
-        cols = [f"{s}_{j}_{sp}_deg" for s in sides for j in ("hip_flexion", "knee_flexion")]
-        return cols + [f"trunk_inclination_{sp}_deg"]
+# ---------------------------------------------------------------------------- reps
 
-    def _phase(self, row: int, has_pose: bool) -> str:
-        """The phase from the depth, its speed and the levels seen so far.
 
-        Standing is within 15 % of a typical rep's depth (60 deg before the first rep) of the
-        standing level; otherwise the speed over the last 0.15 s says going down or up, and a
-        deep, slow frame is the bottom.
-        """
+def bridge_dropped(depth: FloatArray, processed: npt.NDArray[np.bool_], time_s: FloatArray,
+                   max_s: float) -> FloatArray:
+    """Interpolate the rows of dropped frames, in gaps up to ``max_s`` seconds.
+
+    A run of rows whose frames were not processed (the machine was too slow) with a measured
+    value on both sides is filled with a straight line in time; rows of processed frames
+    without a person stay NaN (``detect_reps`` treats those as ``analyze`` does).
+    """
+    out = depth.copy()
+    n = len(out)
+    gap = ~processed
+    if not gap.any():
+        return out
+    m = np.concatenate([[False], gap, [False]]).astype(np.int8)
+    d = np.diff(m)
+    for s, e in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):
+        if s == 0 or e >= n or not (math.isfinite(out[s - 1]) and math.isfinite(out[e])):
+            continue
+        if time_s[e] - time_s[s - 1] > max_s:
+            continue
+        w = (time_s[s:e] - time_s[s - 1]) / (time_s[e] - time_s[s - 1])
+        out[s:e] = out[s - 1] + w * (out[e] - out[s - 1])
+    return out
+
+
+@dataclass
+class RunningRepDetector:
+    """Finished reps in the recent depth signal, found in source time.
+
+    Parameters
+    ----------
+    history_s : float
+        Longest stretch of signal searched.
+    bridge_s : float
+        Gaps of dropped frames up to this long are interpolated before the search.
+    guard_s : float
+        A rep counts as finished once this much signal has been seen after its end.
+    """
+
+    history_s: float = 20.0
+    bridge_s: float = 1.0
+    guard_s: float = 0.15
+    order: str | None = None  # fixed at the first rep found
+    detect_order: str = "top_first"
+    levels: tuple[float, float] = (math.nan, math.nan)
+    last_end_row: int = -1
+
+    def update(self, log: RowLog, depth: list[float], *, final: bool) -> list[tuple[RepSegment, int]]:
+        """New finished reps as (segment in global rows, offset) - call after each frame."""
+        n = log.n
+        if n < 3:
+            return []
+        t = log.times()
+        lo = int(np.searchsorted(t, t[-1] - self.history_s))
+        if self.last_end_row >= 0:
+            lo = max(lo, int(np.searchsorted(t, t[self.last_end_row] - 0.5)))
+        tw = t[lo:]
+        d = bridge_dropped(np.asarray(depth[lo:], np.float64), log.processed()[lo:], tw, self.bridge_s)
+        fps = float((len(tw) - 1) / (tw[-1] - tw[0])) if len(tw) > 1 and tw[-1] > tw[0] else log.fps
+        segs, info = detect_reps(d, fps, order=self.order or "auto")  # type: ignore[arg-type]
+        self.levels = (float(info["standing_level"]), float(info["bottom_level"]))  # type: ignore[arg-type]
+        self.detect_order = str(info["order"])
+        if self.order is None and segs:
+            self.order = self.detect_order
+        out: list[tuple[RepSegment, int]] = []
+        for s in segs:
+            if s.turn + lo <= self.last_end_row:
+                continue  # judged already
+            if not final and t[-1] - t[s.end + lo] < self.guard_s:
+                continue  # not back yet
+            if not final and s.end + lo >= n - 1:
+                continue
+            out.append((s, lo))
+            self.last_end_row = s.end + lo
+        return out
+
+
+@dataclass
+class PhaseTracker:
+    """The phase from the depth, its speed and the levels seen so far.
+
+    Standing is within 15 % of a typical rep's depth (60 deg before the first rep) of the
+    standing level; otherwise the speed over the last 0.15 s says going down or up, and a deep,
+    slow frame is the bottom.
+    """
+
+    rep_depths: list[float] = field(default_factory=list)
+
+    def update(self, row: int, has_pose: bool, calibrated: bool, baseline: float,
+               log: RowLog, depth: list[float], reps: RunningRepDetector) -> str:
         if not has_pose:
             return "no person"
-        if not self.calibration.done:
+        if not calibrated:
             return "calibrating"
-        d = self._depth[self.space]
-        cur = d[row]
+        cur = depth[row]
         if not math.isfinite(cur):
             return "legs not seen"
-        top, bot = self._levels
-        base = self.calibration.baseline_depth_deg
-        amp = float(np.median(self._rep_depths[-3:])) if self._rep_depths else 60.0
-        back = int(np.searchsorted(self._times(), self._t[row] - 0.15))
+        top, bot = reps.levels
+        amp = float(np.median(self.rep_depths[-3:])) if self.rep_depths else 60.0
+        t = log.times()
+        back = int(np.searchsorted(t, t[row] - 0.15))
         back = min(back, row - 1) if row > 0 else row
-        dt = self._t[row] - self._t[back]
-        vel = (cur - d[back]) / dt if dt > 0 and math.isfinite(d[back]) else 0.0
+        while back > 0 and not math.isfinite(depth[back]) and back < row:
+            back -= 1  # a dropped frame: the last measured one before it
+        dt = t[row] - t[back]
+        vel = (cur - depth[back]) / dt if dt > 0 and math.isfinite(depth[back]) else 0.0
         slow = abs(vel) < 40.0  # deg/s
         moved = math.isfinite(top) and math.isfinite(bot) and bot - top >= 20.0
-        if not self._rep_depths and not moved:
+        if not self.rep_depths and not moved:
             return "ready"  # no movement yet: standing, or set up at the bar
-        if (self.order or self._detect_order) == "bottom_first":
-            floor = bot if math.isfinite(bot) else base
+        if (reps.order or reps.detect_order) == "bottom_first":
+            floor = bot if math.isfinite(bot) else baseline
             if not math.isfinite(floor):
                 return "moving"
             if cur > floor - max(10.0, 0.15 * amp):
@@ -515,7 +551,7 @@ class LiveStep:
                 return "lockout" if floor - cur > 0.5 * amp else "hold"
             return "lift" if vel < 0 else "lowering"
         if not math.isfinite(top):
-            top = base
+            top = baseline
         if not math.isfinite(top):
             return "moving"
         if cur < top + max(10.0, 0.15 * amp):
@@ -526,123 +562,152 @@ class LiveStep:
             return "hold"
         return "descent" if vel > 0 else "ascent"
 
-    # ------------------------------------------------------------------ mid-rep cue
 
-    def _mid_rep_check(self, row: int, time_s: float, has_pose: bool) -> list[Event]:
-        self._bend.append(math.nan)
-        self._bend_conf.append(0.0)
-        cfg = self.config["lumbar_rounding"]
-        mv = self.movement if self.movement != "auto" else "hinge"
-        if (not cfg.enabled or mv not in cfg.movements or self.view not in cfg.views
-                or not has_pose or row not in self.masks or self.facing is None):
-            return []
-        trunk = self._trunk["image"][row]
-        if not (math.isfinite(trunk) and trunk >= 30.0):
-            return []
+# ---------------------------------------------------------------------------- cues
+
+
+class CueGate:
+    """One cue per set, rep and rule.
+
+    A judged rep's cue is also left out when the same rule was already cued mid-rep within the
+    rep's time span (from 1 s before it starts): the person heard it then.
+    """
+
+    def __init__(self) -> None:
+        self.cues: list[Event] = []
+        self.last_text = ""
+        self._given: set[tuple[int, int, str]] = set()
+        self._mid_t: dict[str, list[float]] = {}
+        self.lock = threading.Lock()  # the judge thread gives cues too
+
+    def update(self, rule: str, severity: str, set_index: int, rep: int, side: str, value: float,
+               threshold: float | None, source: str, *, frame: int, time_s: float,
+               fallback: str = "", span_s: tuple[float, float] | None = None) -> list[Event]:
+        with self.lock:
+            key = (set_index, rep, rule)
+            if key in self._given:
+                return []
+            if span_s is not None and any(span_s[0] <= t <= span_s[1] for t in self._mid_t.get(rule, [])):
+                return []
+            self._given.add(key)
+            if source == "mid_rep":
+                self._mid_t.setdefault(rule, []).append(time_s)
+            text = cue_text(rule, side, fallback)
+            self.last_text = text
+            ev = {"event": "cue", "rule": rule, "severity": severity, "set": set_index, "rep": rep,
+                  "side": side, "value": value, "threshold": threshold, "text": text,
+                  "source": source, "frame": frame, "time_s": time_s}
+            self.cues.append(ev)
+            return [ev]
+
+
+class MidRepCues:
+    """The live rules (:data:`movescreen.rules.live_cues.LIVE_RULES`) on the recent frames."""
+
+    def __init__(self, config: RulesConfig, rules: tuple[LiveRule, ...] = LIVE_RULES) -> None:
+        self.config = config
+        self.rules = tuple(r for r in rules if r.id in config.rules)
+        self.bend: list[float] = []
+        self.bend_conf: list[float] = []
+
+    def skip(self) -> None:
+        self.bend.append(math.nan)
+        self.bend_conf.append(0.0)
+
+    def update(self, row: int, *, movement: str, view: str, facing: str | None,
+               trunk: list[float], log: RowLog) -> list[tuple[LiveRule, str, float, float, int]]:
+        """Hits at this frame: (rule, severity, value, threshold, worst row)."""
+        self.skip()
+        hits = []
+        for rule in self.rules:
+            cfg = self.config[rule.id]
+            if not rule.applies(cfg, movement=movement, view=view):
+                continue
+            if rule.needs_bend:
+                if row not in log.masks or facing is None or not rule.wants_frame(cfg, trunk_deg=trunk[row]):
+                    continue
+                self._trace(row, facing, log)
+            sl = log.recent(float(cfg.params.get("hold_s", 0.3)))
+            rows = np.arange(sl.start, sl.stop)[log.processed()[sl]]
+            recent = RecentFrames(rows=rows, time_s=log.times()[rows],
+                                  bend_deg=np.asarray(self.bend, np.float64)[rows],
+                                  bend_confidence=np.asarray(self.bend_conf, np.float64)[rows],
+                                  trunk_deg=np.asarray(trunk, np.float64)[rows])
+            m = rule.judge(recent, cfg)
+            if m is None:
+                continue
+            severity, threshold = cfg.grade(m.value)
+            if severity in CUE_SEVERITIES and threshold is not None:
+                hits.append((rule, severity, m.value, threshold, m.worst_row))
+        return hits
+
+    def _trace(self, row: int, facing: str, log: RowLog) -> None:
+        if math.isfinite(self.bend[row]):
+            return
         from movescreen.kinematics.back_contour import compute_back_bend
 
-        one = self.sequence(row, row + 1)
-        bend = compute_back_bend(one, facing=self.facing)  # type: ignore[arg-type]
-        self._bend[row] = float(bend.bend_deg[0])
-        self._bend_conf[row] = float(bend.confidence[0])
-        sl = self._recent_rows(self.mid_rep_hold_s)
-        vals = np.asarray(self._bend[sl])
-        conf = np.asarray(self._bend_conf[sl])
-        use = np.isfinite(vals) & (conf >= cfg.min_confidence)
-        if use.sum() < max(2, 0.6 * len(vals)):
-            return []
-        value = float(np.median(vals[use]))
-        severity, threshold = cfg.grade(value)
-        if severity not in CUE_SEVERITIES:
-            return []
-        rep = self._live_index + 1  # the rep in progress
-        with self._lock:  # the judge thread gives cues too
-            return self._cue("lumbar_rounding", severity, rep, "none", value, threshold,
-                             "mid_rep", frame=self._frame[row], time_s=time_s)
+        bend = compute_back_bend(log.sequence(row, row + 1), facing=facing)  # type: ignore[arg-type]
+        self.bend[row] = float(bend.bend_deg[0])
+        self.bend_conf[row] = float(bend.confidence[0])
 
-    def _cue(self, rule: str, severity: str, rep: int, side: str, value: float,
-             threshold: float | None, source: str, *, frame: int, time_s: float,
-             fallback: str = "", set_index: int | None = None,
-             span_s: tuple[float, float] | None = None) -> list[Event]:
-        """A cue, once per rep and rule.
 
-        A judged rep's cue is also left out when the same rule was already cued mid-rep within
-        ``span_s`` (the rep's time span, from 1 s before it starts): the person heard it then.
-        """
-        s = self.set_index if set_index is None else set_index
-        key = (s, rep, rule)
-        if key in self._cued:
-            return []
-        if span_s is not None and any(span_s[0] <= t <= span_s[1]
-                                      for t in self._mid_cue_t.get(rule, [])):
-            return []
-        self._cued.add(key)
-        if source == "mid_rep":
-            self._mid_cue_t.setdefault(rule, []).append(time_s)
-        text = cue_text(rule, side, fallback)
-        self._last_cue = text
-        ev = {"event": "cue", "rule": rule, "severity": severity, "set": s, "rep": rep,
-              "side": side, "value": value, "threshold": threshold, "text": text,
-              "source": source, "frame": frame, "time_s": time_s}
-        self.cues.append(ev)
-        return [ev]
+# ---------------------------------------------------------------------------- judging reps
 
-    # ------------------------------------------------------------------ reps
 
-    def _detect(self, *, final: bool) -> list[Event]:
-        """Find finished reps in the recent depth signal and hand them to the judge."""
-        n = len(self._frame)
-        if n < 3:
-            return []
-        t = self._times()
-        lo = int(np.searchsorted(t, t[-1] - self.history_s))
-        if self._last_end_row >= 0:
-            lo = max(lo, int(np.searchsorted(t, t[self._last_end_row] - 0.5)))
-        d = np.asarray(self._depth[self.space][lo:], np.float64)
-        fps = self._recent_fps()
-        order = self.order or "auto"
-        segs, info = detect_reps(d, fps, order=order)  # type: ignore[arg-type]
-        self._levels = (float(info["standing_level"]), float(info["bottom_level"]))  # type: ignore[arg-type]
-        self._detect_order = str(info["order"])
-        if self.order is None and segs:
-            self.order = self._detect_order
-        guard = max(2, round(0.15 * fps))
-        events: list[Event] = []
-        for s in segs:
-            start, turn, end = s.start + lo, s.turn + lo, s.end + lo
-            if turn <= self._last_end_row:
-                continue  # judged already
-            if not final and end > n - 1 - guard:
-                continue  # not back yet
-            events += self._submit(s, start, turn, end, final=final)
-        return events
+@dataclass
+class _Job:
+    seg_rows: tuple[int, int, int]  # global rows: start, turn, end (of the causal detection)
+    seg_times: tuple[float, float]
+    frames: tuple[int, int, int]
+    seq: LandmarkSequence
+    movement: str
+    live_index: int
+    set_index: int
+    partial: bool
+    partial_reason: str
 
-    def _recent_fps(self) -> float:
-        sl = self._recent_rows(3.0)
-        dt = np.diff(np.asarray(self._t[sl]))
-        return float(1.0 / np.median(dt)) if dt.size and np.median(dt) > 0 else self.fps
 
-    def _submit(self, s: RepSegment, start: int, turn: int, end: int, *, final: bool) -> list[Event]:
-        n = len(self._frame)
-        t = self._times()
-        a = int(np.searchsorted(t, t[start] - self.judge_margin_s))
-        if self._last_end_row >= 0:
-            a = max(a, int(np.searchsorted(t, t[self._last_end_row] - 0.5)))
-        b = n - 1
-        self._last_end_row = end
-        self._rep_depths.append(float(s.depth))
-        self._live_index += 1
-        if not s.partial:
-            self.rep_count += 1
-        job = _Job((start, turn, end), (a, b), self.sequence(a, b + 1), self.movement,
-                   self._live_index, self.set_index, s.partial, s.partial_reason)
-        if self._jobs is not None and not final:
-            self._jobs.put(job)
-            return []
-        if self._jobs is not None:  # final: keep the order of jobs already queued
+class RepJudge:
+    """Judges each finished rep with ``analyze``'s code, inline or on a worker thread.
+
+    ``on_judged(job, events, movement)`` is called with each rep's events (on the worker thread
+    when ``asynchronous``); :meth:`drain` hands over the events ready so far.
+    """
+
+    def __init__(self, config: RulesConfig, gate: CueGate, *, asynchronous: bool,
+                 on_error: Callable[[BaseException], None] | None = None) -> None:
+        self.config = config
+        self.gate = gate
+        self.on_error = on_error
+        self.movement = "auto"  # the session keeps the first decision
+        self.reps: list[Event] = []
+        self.findings: list[Event] = []
+        self._lock = threading.Lock()
+        self._pending: list[Event] = []
+        self._jobs: queue.Queue[_Job | None] | None = None
+        self._worker: threading.Thread | None = None
+        if asynchronous:
+            self._jobs = queue.Queue()
+            self._worker = threading.Thread(target=self._work, name="movescreen-judge", daemon=True)
+            self._worker.start()
+
+    def update(self, job: _Job) -> list[Event]:
+        """Judge one rep: its events now (inline), or later from :meth:`drain`."""
+        if self._jobs is not None:
             self._jobs.put(job)
             return []
         return self._judge(job)
+
+    def drain(self) -> list[Event]:
+        with self._lock:
+            out, self._pending = self._pending, []
+        return out
+
+    def close(self, timeout_s: float) -> None:
+        if self._jobs is not None and self._worker is not None:
+            self._jobs.put(None)
+            self._worker.join(timeout=timeout_s)
+            self._jobs = None
 
     def _work(self) -> None:
         jobs = self._jobs
@@ -661,11 +726,6 @@ class LiveStep:
             with self._lock:
                 self._pending += events
 
-    def _drain(self) -> list[Event]:
-        with self._lock:
-            out, self._pending = self._pending, []
-        return out
-
     def _judge(self, job: _Job) -> list[Event]:
         """Kinematics and rules on the rep's window: the same code as ``analyze``."""
         from movescreen.pipeline import AnalyzeOptions, compute_kinematics
@@ -673,10 +733,9 @@ class LiveStep:
         kin = compute_kinematics(job.seq, AnalyzeOptions(movement=job.movement, filter="one_euro"))
         with self._lock:
             if self.movement == "auto":
-                self.movement = kin.movement  # the session keeps the first decision
+                self.movement = kin.movement
         rules = evaluate_rules(kin, self.config)
-        f0, f1 = self._frame[job.seg_rows[0]], self._frame[job.seg_rows[2]]
-        fturn = self._frame[job.seg_rows[1]]
+        f0, fturn, f1 = job.frames
         overlapping = [r for r in kin.reps if r.start_frame <= f1 and r.end_frame >= f0]
         events: list[Event] = []
         if overlapping:
@@ -702,53 +761,245 @@ class LiveStep:
             if f.rep != rep.index:
                 continue
             fd = f.as_dict()
-            fe: Event = {"event": "finding", "set": job.set_index, "rep": job.live_index,
-                         "rule": f.rule, "severity": f.severity, "side": f.side,
-                         "value": f.value, "threshold": f.threshold, "unit": f.unit,
-                         "view": f.view, "confidence": f.confidence,
-                         "frame_start": f.frame_start, "frame_end": f.frame_end,
-                         "worst_frame": f.worst_frame, "message": f.message_client,
-                         "message_clinician": f.message_clinician,
-                         "evidence": fd.get("evidence", {})}
-            fe = _nan_safe(fe)
+            fe: Event = _nan_safe({
+                "event": "finding", "set": job.set_index, "rep": job.live_index,
+                "rule": f.rule, "severity": f.severity, "side": f.side,
+                "value": f.value, "threshold": f.threshold, "unit": f.unit,
+                "view": f.view, "confidence": f.confidence,
+                "frame_start": f.frame_start, "frame_end": f.frame_end,
+                "worst_frame": f.worst_frame, "message": f.message_client,
+                "message_clinician": f.message_clinician, "evidence": fd.get("evidence", {})})
             events.append(fe)
             with self._lock:
                 self.findings.append(fe)
-                if f.severity in CUE_SEVERITIES:
-                    t_start, t_end = self._t[job.seg_rows[0]], self._t[job.seg_rows[2]]
-                    events += self._cue(f.rule, f.severity, job.live_index, f.side, f.value,
-                                        f.threshold, "rep", frame=f.worst_frame,
-                                        time_s=float(t_end), fallback=f.message_client,
-                                        set_index=job.set_index,
-                                        span_s=(t_start - 1.0, t_end))
+            if f.severity in CUE_SEVERITIES:
+                t_start, t_end = job.seg_times
+                events += self.gate.update(f.rule, f.severity, job.set_index, job.live_index, f.side,
+                                           f.value, f.threshold, "rep", frame=f.worst_frame,
+                                           time_s=float(t_end), fallback=f.message_client,
+                                           span_s=(t_start - 1.0, t_end))
         return events
 
-    def _prune(self) -> None:
-        """Bound memory in long sessions: old masks and landmark rows are released.
 
-        Masks older than ``mask_keep_s`` are dropped; landmark rows older than
-        ``max(history_s, mask_keep_s) + 10`` s are replaced by one shared all-NaN row (no rep can
-        reach back that far), and the smoothed rows after 10 s (only the recent ones are read).
-        Row numbers stay the same.
+# ---------------------------------------------------------------------------- the driver
+
+
+class LiveStep:
+    """The online step: feed it frames in time order with :meth:`push`.
+
+    Parameters
+    ----------
+    width, height : int
+        Frame size in pixels.
+    fps : float
+        Nominal frame rate of the source.
+    movement : {'auto', 'squat', 'hinge'}
+        'auto' decides at the first judged rep and keeps that for the session.
+    config : RulesConfig, optional
+        Rule thresholds (default: ``rules/defaults.toml``).
+    calibration_s, calibration_timeout_s : float
+        Seconds of frames with a person used for the baseline; longest wait for stillness.
+    judge_async : bool
+        Judge finished reps on a worker thread (live) or inside :meth:`push` (deterministic, for
+        files played as fast as possible and for tests).
+    history_s : float
+        Longest stretch of depth signal searched for reps, seconds.
+    mask_keep_s : float
+        Masks older than this are released (memory); the session's report measures the back
+        outline only where masks were kept.
+    judge_margin_s : float
+        The judged window starts this long before the rep.
+    bridge_s : float
+        Gaps of dropped frames up to this long are bridged for the rep search.
+    on_error : callable, optional
+        Receives exceptions raised while judging on the worker thread (they also become
+        ``warning`` events).
+    """
+
+    def __init__(
+        self,
+        *,
+        width: int,
+        height: int,
+        fps: float,
+        movement: str = "auto",
+        config: RulesConfig | None = None,
+        calibration_s: float = 0.5,
+        calibration_timeout_s: float = 3.0,
+        judge_async: bool = True,
+        history_s: float = 20.0,
+        mask_keep_s: float = 60.0,
+        judge_margin_s: float = 1.0,
+        bridge_s: float = 1.0,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        if movement not in ("auto", "squat", "hinge"):
+            raise ValueError(f"expected movement 'auto', 'squat' or 'hinge', got {movement!r}")
+        if width <= 0 or height <= 0 or not fps > 0:
+            raise ValueError(f"expected a positive frame size and fps, got {width}x{height} at {fps}")
+        self.width, self.height, self.fps = int(width), int(height), float(fps)
+        self.requested_movement = movement
+        self.config = config if config is not None else load_config(None)
+        self.judge_margin_s = judge_margin_s
+        self.log = RowLog(self.width, self.height, self.fps, mask_keep_s=mask_keep_s)
+        self.filter = CausalFilter(self.height)
+        self.signals = AngleSignals()
+        self.views = ViewTracker()
+        self.calibration = Calibrator(calibration_s, calibration_timeout_s)
+        self.rep_finder = RunningRepDetector(history_s=history_s, bridge_s=bridge_s)
+        self.phases = PhaseTracker()
+        self.gate = CueGate()
+        self.mid_rep = MidRepCues(self.config)
+        self.judge = RepJudge(self.config, self.gate, asynchronous=judge_async, on_error=on_error)
+        self.judge.movement = movement
+        self.rep_count = 0  # full reps in the current set
+        self.set_index = 1
+        self._live_index = 0  # reps handed to the judge in this set
+
+    # ------------------------------------------------------------------ public
+
+    def __len__(self) -> int:
+        return self.log.n
+
+    def push(self, frame: int, time_s: float, cand: PoseCandidate | None) -> StepOutput:
+        """Add one frame (the subject's pose, or None) and return what it produced.
+
+        Frames must come in increasing time; frames not processed are simply not pushed (their
+        rows are filled in from the frame numbers).
         """
-        n = len(self._t)
-        if n % 30:
-            return
-        now = self._t[-1]
-        if self.masks:
-            cut = now - self.mask_keep_s
-            for r in [r for r in self.masks if self._t[r] < cut]:
-                del self.masks[r]
-        t = self._times()
-        keep_raw = int(np.searchsorted(t, now - max(self.history_s, self.mask_keep_s) - 10.0))
-        keep_f = int(np.searchsorted(t, now - 10.0))
-        for r in range(self._pruned_raw, keep_raw):
-            self._img[r] = self._wld[r] = _NAN3
-            self._vis[r] = self._pres[r] = _NAN1
-        for r in range(self._pruned_f, keep_f):
-            self._fimg[r] = self._fwld[r] = _NAN3_64
-        self._pruned_raw = max(self._pruned_raw, keep_raw)
-        self._pruned_f = max(self._pruned_f, keep_f)
+        rows = self.log.update(frame, time_s, cand)
+        for _ in range(len(rows) - 1):
+            self.filter.skip()
+            self.signals.skip()
+            self.mid_rep.skip()
+        row = rows[-1]
+        time_s = float(self.log.times()[row])
+        log = self.log
+        fimg, fwld, has_pose = self.filter.update(time_s, log._img[row], log._wld[row], log.visibility(row))
+        if log.n % 30 == 0:
+            self.filter.prune(int(np.searchsorted(log.times(), time_s - self.filter.keep_s)))
+        self.views.update(time_s, log, self.filter)
+        table = self.signals.update(fimg, fwld, log.visibility(row), self.views.facing_sign)
+        space = self.views.space
+        depth = self.signals.depth[space]
+        events: list[Event] = []
+        events += self.calibration.update(time_s, has_pose, self.movement, log, self.filter,
+                                          self.signals, space)
+        events += self._mid_rep(row, time_s, has_pose)
+        events += self._reps(final=False)
+        events += self.judge.drain()
+        phase = self.phases.update(row, has_pose, self.calibration.done,
+                                   self.calibration.baseline_depth_deg, log, depth, self.rep_finder)
+        angles = {c: float(table[c][0]) for c in self._label_columns() if c in table}
+        return StepOutput(
+            frame=int(frame), time_s=time_s, row_xyz=fimg if has_pose else None,
+            angles=angles, depth_deg=depth[row], phase=phase, rep_count=self.rep_count,
+            view=self.view, events=events, cue=self.gate.last_text,
+        )
+
+    def finish(self, timeout_s: float = 60.0) -> list[Event]:
+        """End the session: judge the reps not yet judged (also one cut off by the end).
+
+        Waits for the worker thread (up to ``timeout_s``) and returns the remaining events.
+        """
+        events = self._reps(final=True)
+        self.judge.close(timeout_s)
+        return events + self.judge.drain()
+
+    def reset_count(self) -> Event:
+        """Start a new set: the rep count goes back to 0 (what was judged is kept)."""
+        self.set_index += 1
+        self.rep_count = 0
+        self._live_index = 0
+        return {"event": "reset", "set": self.set_index}
+
+    @property
+    def movement(self) -> str:
+        """The movement: the requested one, or what the first judged rep decided in auto."""
+        return self.judge.movement
+
+    @property
+    def view(self) -> str:
+        return self.views.view
+
+    @property
+    def space(self) -> str:
+        return self.views.space
+
+    @property
+    def reps(self) -> list[Event]:
+        return self.judge.reps
+
+    @property
+    def findings(self) -> list[Event]:
+        return self.judge.findings
+
+    @property
+    def cues(self) -> list[Event]:
+        return self.gate.cues
+
+    @property
+    def masks(self) -> dict[int, MaskCrop]:
+        return self.log.masks
+
+    @property
+    def reps_submitted(self) -> int:
+        """Reps of the current set handed to the judge so far (full and partial)."""
+        return self._live_index
+
+    def sequence(self, start: int = 0, stop: int | None = None) -> LandmarkSequence:
+        """The raw landmarks of rows ``[start, stop)`` (one row per source frame)."""
+        return self.log.sequence(start, stop)
+
+    def session_sequence(self) -> LandmarkSequence:
+        """Every row of the session: what ``analyze`` would have had from these frames."""
+        return self.log.sequence()
+
+    # ------------------------------------------------------------------ parts
+
+    def _label_columns(self) -> list[str]:
+        sp = self.space
+        if self.view == "front":
+            return [f"left_knee_fppa_{sp}_deg", f"right_knee_fppa_{sp}_deg"]
+        near = self.views.near_side
+        sides = (near,) if near in ("left", "right") else ("left", "right")
+        cols = [f"{s}_{j}_{sp}_deg" for s in sides for j in ("hip_flexion", "knee_flexion")]
+        return cols + [f"trunk_inclination_{sp}_deg"]
+
+    def _mid_rep(self, row: int, time_s: float, has_pose: bool) -> list[Event]:
+        mv = self.movement if self.movement != "auto" else "hinge"
+        hits = self.mid_rep.update(row, movement=mv, view=self.view if has_pose else "none",
+                                   facing=self.views.facing, trunk=self.signals.trunk["image"],
+                                   log=self.log)
+        events: list[Event] = []
+        for rule, severity, value, threshold, _worst in hits:
+            events += self.gate.update(rule.cues_as, severity, self.set_index, self._live_index + 1,
+                                       "none", value, threshold, "mid_rep",
+                                       frame=self.log.frames[row], time_s=time_s)
+        return events
+
+    def _reps(self, *, final: bool) -> list[Event]:
+        events: list[Event] = []
+        depth = self.signals.depth[self.space]
+        for s, lo in self.rep_finder.update(self.log, depth, final=final):
+            events += self._submit(s, lo)
+        return events
+
+    def _submit(self, s: RepSegment, lo: int) -> list[Event]:
+        log = self.log
+        n = log.n
+        t = log.times()
+        start, turn, end = s.start + lo, s.turn + lo, s.end + lo
+        a = max(lo, int(np.searchsorted(t, t[start] - self.judge_margin_s)))
+        self.phases.rep_depths.append(float(s.depth))
+        self._live_index += 1
+        if not s.partial:
+            self.rep_count += 1
+        f = log.frames
+        job = _Job((start, turn, end), (float(t[start]), float(t[end])), (f[start], f[turn], f[end]),
+                   log.sequence(a, n), self.movement, self._live_index, self.set_index,
+                   s.partial, s.partial_reason)
+        return self.judge.update(job)
 
 
 def summarize_session(step: LiveStep) -> dict[str, Any]:
@@ -768,4 +1019,6 @@ def summarize_session(step: LiveStep) -> dict[str, Any]:
     }
 
 
-__all__ = ["CUE_SEVERITIES", "Event", "LiveStep", "StepOutput", "summarize_session"]
+__all__ = ["CUE_SEVERITIES", "AngleSignals", "Calibrator", "CausalFilter", "CueGate", "Event",
+           "LiveStep", "MidRepCues", "PhaseTracker", "RepJudge", "RowLog", "RunningRepDetector",
+           "StepOutput", "bridge_dropped", "summarize_session"]

@@ -144,10 +144,16 @@ def test_bad_arguments_are_refused() -> None:
 
 def test_long_sessions_release_old_rows_and_keep_counting() -> None:
     motion = synthetic.make_motion("squat", view="side", fps=10.0, n_reps=12, **SMALL)
-    seq = motion.sequence
-    assert seq.time_s[-1] > 30.0
+    seq = synthetic.add_silhouette_masks(motion)
+    assert seq.time_s[-1] > 30.0 and len(seq.masks) == len(seq)
     step, _, events = feed(seq, movement="squat", history_s=5.0, mask_keep_s=5.0)
     assert len(_by(events, "rep")) == 12
-    # rows older than max(history, masks) + 10 s share one all-NaN row; recent ones are real
-    assert np.isnan(step._img[0]).all() and step._img[0] is step._img[1]
-    assert np.isfinite(step._img[-1]).any()
+    # the smoothed rows older than 10 s share one all-NaN row; recent ones are real
+    assert np.isnan(step.filter.img[0]).all() and step.filter.img[0] is step.filter.img[1]
+    assert np.isfinite(step.filter.img[-1]).any()
+    # masks only for the last 5 s; the raw landmarks of the whole session (for its report)
+    t = step.log.times()
+    assert step.masks and min(t[r] for r in step.masks) >= t[-1] - 5.0 - 3.0  # pruned every 30 rows
+    whole = step.session_sequence()
+    assert len(whole) == len(seq)
+    np.testing.assert_array_equal(whole.image_xyz, seq.image_xyz)
