@@ -260,6 +260,9 @@ def build_report(analysis: Analysis, *, status: str = "ok", error: str | None = 
             "decided_by": "user" if analysis.options.movement != "auto" else "auto",
             "reason": kin.movement_reason,
         }
+        if kin.movement_decision is not None:  # evidence per rep, ambiguity, judged movements
+            report["movement"].update({k: v for k, v in kin.movement_decision.as_dict().items()
+                                       if k not in ("name", "decided_by", "reason")})
         report["view"] = {"name": kin.view.view, **kin.view.as_dict(), "angle_space": kin.angle_space}
         report["reps"] = kin.reps_as_dicts()
         report["provenance"]["filter"] = kin.provenance.get("filter")

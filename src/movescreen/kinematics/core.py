@@ -6,7 +6,7 @@ frozen :class:`Kinematics` record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -14,11 +14,19 @@ import numpy.typing as npt
 
 from movescreen.kinematics.angles import ANGLE_DEFINITIONS, compute_angle_table
 from movescreen.kinematics.filters import FilterName, filter_landmarks
+from movescreen.kinematics.movement import (
+    AMBIGUOUS_SCORE,
+    CUE_WEIGHTS,
+    JUDGED_MOVEMENTS,
+    MovementDecision,
+    MovementInputs,
+    recognise_movement,
+)
 from movescreen.kinematics.reps import RepSegment, detect_reps
 from movescreen.kinematics.view import ViewEstimate, check_view, estimate_view, summarise_view
 from movescreen.types import LandmarkSequence, Rep
 
-Movement = Literal["auto", "squat", "hinge"]
+Movement = Literal["auto", "squat", "hinge", "other"]
 FloatArray = npt.NDArray[np.float64]
 LUMBAR_COLUMN = "lumbar_flexion_est_deg"
 SQUAT_KNEE_HIP_RATIO = 0.75
@@ -44,9 +52,11 @@ class Kinematics:
         'image' or 'world': where the summary angles (depth signal, per-rep peaks) come from.
         Image for side views, world otherwise.
     movement : str
-        'squat' or 'hinge'.
+        'squat', 'hinge', 'other' (not judged) or a name an extra recogniser gave.
     movement_reason : str
         How the movement was decided (a plain sentence).
+    movement_decision : MovementDecision or None
+        The evidence per rep and for the clip, and whether it is ambiguous.
     reps : list of Rep
     warnings : list of str
         Plain sentences for the report.
@@ -63,6 +73,7 @@ class Kinematics:
     reps: list[Rep]
     warnings: list[str]
     provenance: dict[str, Any] = field(default_factory=dict)
+    movement_decision: MovementDecision | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -79,6 +90,8 @@ class Kinematics:
             "angle_space": self.angle_space,
             "movement": self.movement,
             "movement_reason": self.movement_reason,
+            "movement_detail": (None if self.movement_decision is None
+                                else self.movement_decision.as_dict()),
             "rep_count": sum(not r.partial for r in self.reps),
             "partial_rep_count": sum(r.partial for r in self.reps),
             "reps": self.reps_as_dicts(),
@@ -114,6 +127,8 @@ def _summary_columns(table: dict[str, np.ndarray], space: str) -> dict[str, Floa
         out[name] = mean_of_sides(table[f"left_{name}_{space}_deg"],
                                   table[f"right_{name}_{space}_deg"])
     out["trunk_inclination"] = np.asarray(table[f"trunk_inclination_{space}_deg"], np.float64)
+    out["hip_above_knee"] = mean_of_sides(table[f"left_hip_above_knee_{space}_ratio"],
+                                          table[f"right_hip_above_knee_{space}_ratio"])
     return out
 
 
@@ -155,7 +170,8 @@ def _rep_metrics(seg: RepSegment, table: dict[str, np.ndarray], summ: dict[str, 
     sl = slice(seg.start, seg.end + 1)
     m: dict[str, float] = {}
     for name, arr in summ.items():
-        m[f"peak_{name}_deg"] = _nanmax(arr[sl])
+        if name != "hip_above_knee":
+            m[f"peak_{name}_deg"] = _nanmax(arr[sl])
     for side in ("left", "right"):
         for name in ("hip_flexion", "knee_flexion"):
             for sp in ("image", "world"):
@@ -209,8 +225,9 @@ def analyze_kinematics(
     ----------
     seq : LandmarkSequence
         Not modified.
-    movement : {'auto', 'squat', 'hinge'}
-        'auto' decides from knee against hip flexion at the bottoms.
+    movement : {'auto', 'squat', 'hinge', 'other'}
+        'auto' decides from the evidence at each rep's bottom and how it starts
+        (:mod:`movescreen.kinematics.movement`); anything else overrides it.
     filter : {'butterworth', 'one_euro', 'none'}
         Butterworth is zero-phase (recorded video); One-Euro is causal (live).
     cutoff_hz : float
@@ -231,8 +248,10 @@ def analyze_kinematics(
     in a side view and from the world landmarks otherwise. The clip's standing level is its 5th
     percentile, so a deadlift starting on the floor gets its baseline from the lockout.
     """
-    if movement not in ("auto", "squat", "hinge"):
-        raise ValueError(f"expected movement 'auto', 'squat' or 'hinge', got {movement!r}")
+    if not isinstance(movement, str) or not movement.isidentifier():
+        # other names (e.g. from an extra recogniser) pass through; no squat/hinge rule runs
+        raise ValueError(f"expected movement 'auto', 'squat', 'hinge', 'other' or another "
+                         f"movement name, got {movement!r}")
     t_n = len(seq)
     if extra_columns:
         for k, v in extra_columns.items():
@@ -252,21 +271,32 @@ def analyze_kinematics(
     segs, rep_info = detect_reps(depth, filtered.fps)
 
     warn: list[str] = []
+    side_depth = tuple(
+        np.asarray(angles[f"{sd}_hip_flexion_{space}_deg"], np.float64)
+        + np.asarray(angles[f"{sd}_knee_flexion_{space}_deg"], np.float64) for sd in ("left", "right"))
+    m_in = MovementInputs(
+        table={"time_s": np.asarray(filtered.time_s, np.float64), **angles}, summary=summ,
+        side_depth=side_depth, depth=depth, segments=segs,  # type: ignore[arg-type]
+        rep_info=dict(rep_info), fps=filtered.fps, view=view.view, angle_space=space)
+    decision = recognise_movement(m_in)
     if movement == "auto":
-        if segs:
-            rows = [s.deepest for s in segs if not s.partial] or [s.deepest for s in segs]
-        else:
-            rows = [int(np.nanargmax(depth))] if np.isfinite(depth).any() else []
-        mv, reason = classify_movement([_at(summ["knee_flexion"], r) for r in rows],
-                                       [_at(summ["hip_flexion"], r) for r in rows])
-        if rep_info.get("order") == "bottom_first":
-            mv = "hinge"
-            reason = ("The clip starts at the bottom and its reps go up to a lockout and back "
-                      "down, as a deadlift from the floor does; classified as a hip hinge. "
-                      + reason)
+        mv, reason = decision.name, decision.reason
     else:
         mv, reason = movement, f"Set by the caller to {movement}."
-    warn += check_view(view.view, mv)
+        decision = replace(decision, decided_by="user", name=movement, ambiguous=False,
+                           reason=f"Set by the caller to {movement}; the automatic reading was "
+                                  f"{decision.name}{' (ambiguous)' if decision.ambiguous else ''}: "
+                                  f"{decision.reason}")
+    if mv not in JUDGED_MOVEMENTS:
+        warn.append(f"This clip was read as '{mv}', not a squat or a hip hinge, so no squat or "
+                    f"hinge rule was run. movescreen judges "
+                    f"{' and '.join(JUDGED_MOVEMENTS)}s; pass --movement squat or --movement "
+                    "hinge if the reading is wrong.")
+    elif decision.ambiguous and movement == "auto":
+        warn.append(f"The movement is uncertain (read as a {mv}, but the evidence is split); "
+                    f"pass --movement squat or --movement hinge if it is wrong.")
+    if mv in JUDGED_MOVEMENTS:
+        warn += check_view(view.view, mv)
     if not segs:
         warn.append("No repetition was found: the hips and knees did not bend and straighten "
                     "clearly enough (at least 20 degrees) in this clip.")
@@ -309,7 +339,8 @@ def analyze_kinematics(
         "reps": {"signal": f"hip_flexion + knee_flexion ({space}, mean of sides)",
                  **{k: (float(v) if isinstance(v, float | np.floating) else v)
                     for k, v in rep_info.items()}},
-        "movement": {"requested": movement, "squat_knee_hip_ratio": SQUAT_KNEE_HIP_RATIO},
+        "movement": {"requested": movement, "cue_weights": dict(CUE_WEIGHTS),
+                     "ambiguous_score": AMBIGUOUS_SCORE},
         "fppa_shallow_bend_fraction": list(SHALLOW_BEND),
     }
-    return Kinematics(filtered, table, view, space, mv, reason, reps, warn, prov)
+    return Kinematics(filtered, table, view, space, mv, reason, reps, warn, prov, decision)

@@ -8,6 +8,7 @@ from typing import Any
 
 from movescreen.config import RulesConfig
 from movescreen.kinematics import Kinematics
+from movescreen.kinematics.movement import not_applicable_reason
 from movescreen.rules import hinge, knee, squat
 from movescreen.rules.base import Measurement, Rule
 from movescreen.rules.context import RuleContext
@@ -147,7 +148,7 @@ def evaluate_rules(kin: Kinematics, config: RulesConfig, *, pain: str | None = N
             statuses.append(RuleStatus(rule.id, "disabled", "Switched off in the configuration."))
             continue
         if kin.movement not in cfg.movements:
-            statuses.append(RuleStatus(rule.id, "not_applicable", f"Applies to {' and '.join(cfg.movements)}, not to a {kin.movement}."))
+            statuses.append(RuleStatus(rule.id, "not_applicable", not_applicable_reason(cfg.movements, kin.movement)))
             continue
         if not reps:
             statuses.append(RuleStatus(rule.id, "not_assessed", "No repetition was found to judge."))
