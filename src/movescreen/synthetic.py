@@ -175,6 +175,8 @@ def make_motion(
     px_per_m: float = 500.0,
     camera_distance_m: float = 4.0,
     arms: Literal["forward", "down"] | None = None,
+    hips_first_lag: float = 0.0,
+    hips_first_tip_deg: float = 0.0,
     **profile_kw: object,
 ) -> SyntheticMotion:
     """Build a synthetic squat or hinge seen from a camera.
@@ -210,6 +212,16 @@ def make_motion(
         Pinhole only: camera distance from the mid-hip.
     arms : {'forward', 'down'}, optional
         Arms held forward (squat default) or hanging (hinge default).
+    hips_first_lag : float
+        "Hips rise first" on the way up (depth falling): the share (0..1) of the knee extension
+        done before the trunk starts to rise. 0 = trunk and knees straighten in step (the peak
+        angles scale with depth together). On the way up the knee and ankle follow the depth,
+        the trunk stays at its bottom inclination until the knees have done ``hips_first_lag``
+        of their extension, then rises linearly with what is left; the hip angle is derived
+        (``hip = trunk + knee - ankle``), so the hips rise with the knees.
+    hips_first_tip_deg : float
+        During that lag the trunk also tips further forward, by up to this many degrees (a
+        half-sine over the lag).
 
     Returns
     -------
@@ -239,6 +251,13 @@ def make_motion(
     U = np.array([0.0, -1.0, 0.0])
 
     t_n = len(d)
+    if not 0.0 <= hips_first_lag < 1.0:
+        raise ValueError(f"expected hips_first_lag in [0, 1), got {hips_first_lag}")
+    with np.errstate(invalid="ignore"):
+        rising = np.zeros(t_n, bool)
+        if t_n > 1:
+            rising[1:] = np.diff(d) < 0  # depth falls on the way up
+    tf = hf - kf + af  # trunk inclination at depth 1
     world_abs = np.full((t_n, NUM_LANDMARKS, 3), np.nan)
     truth = {k: np.full(t_n, np.nan) for k in (
         "hip_flexion_deg", "knee_flexion_deg", "ankle_dorsiflexion_deg", "trunk_inclination_deg",
@@ -249,6 +268,17 @@ def make_motion(
         x = float(d[r])
         a, k, h = np.radians(af * x), np.radians(kf * x), np.radians(hf * x)
         tr = h - k + a
+        if rising[r] and (hips_first_lag > 0 or hips_first_tip_deg):
+            done = 1.0 - x  # share of the knee extension done (the knee follows the depth)
+            lag = hips_first_lag
+            if done < lag:
+                x_t = 1.0
+                tip = hips_first_tip_deg * np.sin(np.pi * done / lag) if lag > 0 else 0.0
+            else:
+                x_t = x / (1.0 - lag)
+                tip = 0.0
+            tr = np.radians(tf * x_t + tip)
+            h = tr + k - a
         phi_shank, phi_thigh = a, a - k
         beta = np.radians(heel_lift_deg * x)
         pts: dict[str, np.ndarray] = {}

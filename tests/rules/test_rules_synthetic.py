@@ -48,14 +48,16 @@ def _status(res, rule):
 @pytest.mark.parametrize("facing", ["left", "right"])
 def test_lumbar_rounding_flags_a_rounded_hinge_and_not_a_straight_one(facing):
     m = make_motion("hinge", view="side", facing=facing, n_reps=2, **SMALL)
-    rounded = add_silhouette_masks(m, spine_curvature_deg=arc_for_bend(20.0) * m.truth["depth"])
+    # 25 deg prescribed: the outline reads a circular arc low as the bend grows (docs/lumbar.md),
+    # and a flag must clear the 15 deg threshold by its uncertainty (~2 deg), else it is a
+    # borderline caution (20 deg prescribed reads ~17 +/- 2.3: borderline)
+    rounded = add_silhouette_masks(m, spine_curvature_deg=arc_for_bend(25.0) * m.truth["depth"])
     straight = add_silhouette_masks(m, spine_curvature_deg=arc_for_bend(4.0) * m.truth["depth"])
     kin, res = _judge(rounded)
     found = _fired(res, "lumbar_rounding")
     assert {f.rep for f in found} == {1, 2}
-    assert all(f.severity == "flag" for f in found)
-    # the outline measure reads a circular arc slightly low as the bend grows (docs/lumbar.md)
-    assert all(abs(f.value - 20.0) < 4.0 for f in found), [f.value for f in found]
+    assert all(f.severity == "flag" and not f.borderline for f in found)
+    assert all(abs(f.value - 25.0) < 6.0 for f in found), [f.value for f in found]
     f = found[0]
     assert f.view == "side" and 0 < f.confidence <= 1 and f.threshold == 15.0
     assert "low back" in f.message_client.lower()
@@ -124,9 +126,13 @@ def _lean_back_at_top(seq, depth, lean_deg):
 
 def test_lockout_hyperextension_flags_leaning_back_at_the_top():
     m = make_motion("hinge", view="side", fps=15, n_reps=1)
-    kin, res = _judge(_lean_back_at_top(m.sequence, m.truth["depth"], 16.0), movement="hinge")
+    # the lean is switched on in one frame where standing, so the +-0.15 s lockout window mixes
+    # leaning and upright frames: the value reads low and scatters (~4 deg); 22 deg clears the
+    # flag threshold by its uncertainty (16 deg read 13.5 +/- 3.8: a borderline caution)
+    kin, res = _judge(_lean_back_at_top(m.sequence, m.truth["depth"], 22.0), movement="hinge")
     [f] = _fired(res, "lockout_hyperextension")
-    assert f.severity == "flag" and abs(f.value - 16.0) < 3.0
+    assert f.severity == "flag" and not f.borderline and 16.0 < f.value <= 22.5
+    assert f.value - f.uncertainty > 12.0
     _, res_ok = _judge(_lean_back_at_top(m.sequence, m.truth["depth"], 3.0), movement="hinge")
     assert not _fired(res_ok, "lockout_hyperextension")
 
@@ -228,7 +234,8 @@ def test_config_override_changes_thresholds(tmp_path):
     _, res = _judge(seq)
     assert not _fired(res, "lumbar_rounding")
     cfg = tmp_path / "strict.toml"
-    cfg.write_text("[lumbar_rounding]\ncaution = 4.0\nflag = 6.0\n")
+    # noise too: with the default 2 deg the ~7.4 deg value +/- ~2 straddles 6 (a borderline caution)
+    cfg.write_text("[lumbar_rounding]\ncaution = 4.0\nflag = 6.0\nnoise = 0.5\n")
     _, res_strict = _judge(seq, config=load(cfg))
     [f] = _fired(res_strict, "lumbar_rounding")
     assert f.severity == "flag" and f.threshold == 6.0

@@ -19,6 +19,10 @@ class Measurement:
     """What a rule measured in one rep, before grading against the thresholds.
 
     ``worst_row`` is the row of the most telling frame; ``rows`` the span the value covers.
+    ``scatter`` is the rule's own estimate of the value's frame-to-frame scatter (one SD, in the
+    value's unit; NaN when the rule gives none): see :mod:`movescreen.rules.uncertainty`.
+    ``landmarks`` are the landmarks the value was computed from (for the visibility and
+    in-picture gates of the engine; empty = not checked).
     """
 
     value: float
@@ -28,6 +32,8 @@ class Measurement:
     side: Side
     confidence: float
     evidence: dict[str, Any] = field(default_factory=dict)
+    scatter: float = float("nan")
+    landmarks: tuple[str, ...] = ()
 
 
 Judge = Callable[[RuleContext, Rep, RuleConfig], "Measurement | NotAssessed | list[Measurement]"]

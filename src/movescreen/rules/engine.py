@@ -6,14 +6,25 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from movescreen.config import RulesConfig
+import numpy as np
+
+from movescreen.config import RuleConfig, RulesConfig
 from movescreen.kinematics import Kinematics
 from movescreen.kinematics.movement import not_applicable_reason
+from movescreen.landmarks import INDEX
 from movescreen.rules import hinge, knee, squat
 from movescreen.rules.base import Measurement, Rule
 from movescreen.rules.context import RuleContext
 from movescreen.rules.finding import Finding, NotAssessed
 from movescreen.rules.joints import summarize_joints
+from movescreen.rules.uncertainty import (
+    FRONT_MAX_YAW_DEG,
+    SIDE_MIN_YAW_DEG,
+    Uncertainty,
+    combine,
+    view_deviation_deg,
+)
+from movescreen.rules.uncertainty import grade as grade_uncertain
 from movescreen.safety import DISCLAIMER, PAIN_GUIDANCE, pain_recommendation
 from movescreen.types import Rep
 
@@ -74,8 +85,87 @@ def _render(template: str, fields: dict[str, Any]) -> str:
         return template.format_map(_SafeDict(safe))
 
 
+def _in_picture_fraction(ctx: RuleContext, names: tuple[str, ...], rows: slice) -> float:
+    """Smallest, over the named landmarks, share of rows where the landmark lies inside the picture."""
+    seq = ctx.kin.sequence
+    xy = seq.image_xyz[rows][:, [INDEX[n] for n in names], :2].astype(np.float64)
+    if not xy.size:
+        return 1.0
+    mx, my = 0.01 * seq.width, 0.01 * seq.height  # BlazePose puts a point just on the edge at times
+    with np.errstate(invalid="ignore"):
+        inside = ((xy[..., 0] >= -mx) & (xy[..., 0] <= seq.width + mx)
+                  & (xy[..., 1] >= -my) & (xy[..., 1] <= seq.height + my))
+    seen = np.isfinite(xy).all(axis=-1)
+    if not seen.any():
+        return 1.0
+    frac = [float(inside[seen[:, j], j].mean()) if seen[:, j].any() else 1.0 for j in range(len(names))]
+    return min(frac)
+
+
+def _side_groups(names: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """``names`` split into a left and a right group (unsided names in both) when it has both."""
+    left = tuple(n for n in names if not n.startswith("right_"))
+    right = tuple(n for n in names if not n.startswith("left_"))
+    if any(n.startswith("left_") for n in names) and any(n.startswith("right_") for n in names):
+        return [left, right]
+    return [names]
+
+
+def gate(rule: Rule, ctx: RuleContext, rep: Rep, cfg: RuleConfig, m: Measurement) -> str | None:
+    """Why the measurement must not judge (a sentence), or None when it may.
+
+    Plausibility: a value outside ``plausible_min .. plausible_max`` (what a body can do; limits
+    and sources in ``defaults.toml``) is a tracking error, a cut or a wrong person, not a
+    movement. Visibility: the landmarks the value comes from must be seen (median visibility at
+    least ``min_visibility``) and inside the picture (BlazePose guesses points outside it). View:
+    the body at the measured frames must face the way the rule needs (a turned body).
+    """
+    lo = cfg.params.get("plausible_min", -math.inf)
+    hi = cfg.params.get("plausible_max", math.inf)
+    if not (lo <= m.value <= hi):
+        return (f"measured {m.value:.2f} {cfg.unit}, outside what a body can do ({lo:g} to {hi:g} {cfg.unit}): "
+                "taken as a tracking error (or a cut in the video), not judged.")
+    rows = slice(min(m.first_row, m.last_row), max(m.first_row, m.last_row) + 1)
+    if m.landmarks:
+        # a value from both sides (a mean, a median) needs one side clearly seen, not both: in a
+        # side view the far leg is hidden by the near one
+        groups = _side_groups(m.landmarks)
+        raw = ctx.kin.sequence.visibility[rows][:, [INDEX[n] for n in m.landmarks]]
+        known = bool(np.isfinite(raw).any())  # imported landmarks may carry no visibility at all
+        vis = max(ctx.visibility(g, rows) for g in groups)
+        need = cfg.params.get("min_visibility", 0.5)
+        if known and vis < need:
+            return (f"the landmarks it needs ({', '.join(sorted({n.split('_', 1)[-1] for n in m.landmarks}))}) "
+                    f"were barely visible (median visibility {vis:.2f}, needs {need:.2f}): not judged.")
+        inside = max(_in_picture_fraction(ctx, g, rows) for g in groups)
+        if inside < 0.5:
+            return ("a landmark it needs was outside the picture (guessed by the pose model) in more than half of "
+                    "the measured frames: not judged.")
+    yaw_col = ctx.col("yaw_deg")[rows]
+    if np.isfinite(yaw_col).any():
+        yaw = float(np.nanmedian(yaw_col))
+        if set(cfg.views) == {"side"} and yaw < SIDE_MIN_YAW_DEG:
+            return (f"the body turned towards the camera ({yaw:.0f} deg from facing it) at the measured frames; "
+                    "needs a side view: not judged.")
+        if set(cfg.views) == {"front"} and yaw > FRONT_MAX_YAW_DEG:
+            return (f"the body turned away from the camera ({yaw:.0f} deg from facing it) at the measured frames; "
+                    "needs a front view: not judged.")
+    return None
+
+
+def measurement_uncertainty(ctx: RuleContext, rep: Rep, cfg: RuleConfig, m: Measurement) -> Uncertainty:
+    """The value's uncertainty (:mod:`movescreen.rules.uncertainty`)."""
+    rows = slice(min(m.first_row, m.last_row), max(m.first_row, m.last_row) + 1)
+    yaw_col = ctx.col("yaw_deg")[rows]
+    yaw = float(np.nanmedian(yaw_col)) if np.isfinite(yaw_col).any() else float("nan")
+    view = cfg.views[0] if len(cfg.views) == 1 else rep.view
+    dev = view_deviation_deg(yaw, view) if view in ("side", "front") else 0.0
+    return combine(m.value, scatter_sd=m.scatter, noise=cfg.params.get("noise", 0.0),
+                   view_deviation=dev, confidence=m.confidence)
+
+
 def judge_rep(rule: Rule, ctx: RuleContext, rep: Rep, config: RulesConfig) -> tuple[list[Finding], list[NotAssessed], list[float]]:
-    """Run one rule on one rep and grade what it measured."""
+    """Run one rule on one rep, gate and grade what it measured."""
     cfg = config[rule.id]
     if rep.view not in cfg.views:
         views = " or ".join(cfg.views)
@@ -90,8 +180,14 @@ def judge_rep(rule: Rule, ctx: RuleContext, rep: Rep, config: RulesConfig) -> tu
     for m in measurements:
         if not math.isfinite(m.value):
             continue
+        why = gate(rule, ctx, rep, cfg, m)
+        if why is not None:
+            side = f" ({m.side})" if m.side in ("left", "right") else ""
+            skipped.append(NotAssessed(rule.finding_id, f"{rule.id}{side}: {why}", rep.index))
+            continue
         values.append(m.value)
-        severity, threshold = cfg.grade(m.value)
+        u = measurement_uncertainty(ctx, rep, cfg, m)
+        severity, threshold, borderline = grade_uncertain(cfg, m.value, u.total)
         if severity is None or threshold is None:
             continue
         if m.confidence < cfg.min_confidence:
@@ -117,9 +213,14 @@ def judge_rep(rule: Rule, ctx: RuleContext, rep: Rep, config: RulesConfig) -> tu
             view=rep.view,
             confidence=round(m.confidence, 3),
             message_client=_render(rule.client, f),
-            message_clinician=_render(rule.clinician, f),
+            message_clinician=_render(rule.clinician, f) + (
+                f" Borderline: {m.value:.3g} +/- {u.total:.2g} {cfg.unit} straddles a threshold, so it is a "
+                "caution at most." if borderline else ""),
             evidence={"measure": rule.measures, "compensating_joint": rule.joint,
-                      "instead_of": rule.instead_of, "config_rule": rule.id, **m.evidence},
+                      "instead_of": rule.instead_of, "config_rule": rule.id, **m.evidence,
+                      "uncertainty_parts": u.as_dict()},
+            uncertainty=round(u.total, 4),
+            borderline=borderline,
         ))
     return findings, skipped, values
 

@@ -36,6 +36,11 @@ class Finding:
         Which joint compensated for which, in joint-by-joint terms.
     evidence : dict
         Other numbers behind the finding (e.g. hip flexion at the same frame).
+    uncertainty : float or None
+        One standard deviation of ``value`` in ``unit`` (docs/uncertainty.md); None when unknown.
+    borderline : bool
+        ``value +/- uncertainty`` straddles one of the rule's thresholds: the finding is a caution
+        at most, never a flag.
     """
 
     rule: str
@@ -53,6 +58,8 @@ class Finding:
     message_client: str
     message_clinician: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    uncertainty: float | None = None
+    borderline: bool = False
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.confidence <= 1.0):
@@ -62,6 +69,8 @@ class Finding:
                 f"expected frame_start <= worst_frame <= frame_end, got "
                 f"{self.frame_start}, {self.worst_frame}, {self.frame_end}"
             )
+        if self.borderline and self.severity == "flag":
+            raise ValueError("expected a borderline finding to be a caution at most, got a flag")
 
     @property
     def id(self) -> str:

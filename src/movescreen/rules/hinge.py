@@ -1,4 +1,4 @@
-"""Hinge family: the low back or the knees doing the hips' job, and arching at lockout."""
+"""Hinge family: the low back or the knees doing the hips' job, hips rising first, arching at lockout."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from movescreen.config import RuleConfig
 from movescreen.rules.base import Measurement, Rule, finite, nan_argmax, not_assessed
 from movescreen.rules.context import VIEW_SUITABILITY, RuleContext
 from movescreen.rules.finding import NotAssessed
+from movescreen.rules.uncertainty import around, scatter
 from movescreen.types import Rep
 
 LUMBAR = "lumbar_flexion_est_deg"
+TRUNK_MARKS = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+LEG_MARKS = ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
 
 
 def _mean_sides(ctx: RuleContext, stem: str) -> np.ndarray:
@@ -68,6 +71,8 @@ def judge_lumbar_rounding(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measur
         last_row=int(zone.max()),
         side="none",
         confidence=float(np.clip(conf_v, 0, 1)),
+        scatter=scatter(bend[use]),
+        landmarks=TRUNK_MARKS,
         evidence={
             "column": LUMBAR,
             "hip_flexion_deg": hip,
@@ -89,6 +94,8 @@ def judge_squatting_the_hinge(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Me
     row = ctx.row_of(rep.bottom_frame)
     vis = ctx.visibility(("left_hip", "right_hip", "left_knee", "right_knee"), ctx.window(rep.bottom_frame, 0.1))
     ratio = knee / hip if finite(knee, hip) and hip > 1 else np.nan
+    sp = "image" if rep.view == "side" else ctx.space
+    series = ctx.col(f"left_hip_above_knee_{sp}_ratio")
     return Measurement(
         value=float(value),
         worst_row=row,
@@ -96,6 +103,8 @@ def judge_squatting_the_hinge(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Me
         last_row=row,
         side="none",
         confidence=float(np.clip(vis * VIEW_SUITABILITY.get(rep.view, 0.5), 0, 1)),
+        scatter=scatter(around(series, row, 4)),
+        landmarks=LEG_MARKS,
         evidence={
             "column": f"left_hip_above_knee_{'image' if rep.view == 'side' else ctx.space}_ratio",
             "knee_flexion_deg": knee,
@@ -138,10 +147,112 @@ def judge_lockout_hyperextension(ctx: RuleContext, rep: Rep, cfg: RuleConfig) ->
         last_row=rows.stop - 1,
         side="none",
         confidence=float(np.clip(vis * VIEW_SUITABILITY.get(rep.view, 0.5), 0, 1)),
+        scatter=scatter(lean_back),
+        landmarks=TRUNK_MARKS,
         evidence={
             "column": f"trunk_inclination_{ctx.space}_deg",
             "measure": "backward lean past upright",
             "back_outline_bend_deg": float(np.nanmedian(bend)) if np.isfinite(bend).any() else None,
+        },
+    )
+
+
+def _ascent_rows(ctx: RuleContext, rep: Rep) -> tuple[int, int]:
+    """First and last row of the way up: bottom -> end (squat, RDL) or start -> lockout (floor pull)."""
+    if rep.order == "bottom_first":
+        # the rep starts where the depth signal leaves the floor position, which a hips-first
+        # start (hips up, knees straight, trunk still down) can delay: look from 0.5 s before
+        # (the judge takes the deepest knee bend in the first half of these rows as the start)
+        return ctx.window(rep.start_frame, 0.5).start, ctx.row_of(rep.turn_frame)
+    # the bottom is the deepest depth signal, which a forward tip of the trunk can move later
+    # than the knees' deepest bend: look from 0.5 s before it (not before the rep's start)
+    return max(ctx.window(rep.bottom_frame, 0.5).start, ctx.row_of(rep.start_frame)), ctx.row_of(rep.end_frame)
+
+
+def judge_hips_rise_first(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measurement | NotAssessed:
+    """How far the trunk has risen when the knees have done the first part of their extension.
+
+    Over the ascent (from the deepest knee bend to the straightest knee), ``K`` is the knee
+    extension still to come and ``T`` the trunk inclination from vertical. At the first frame
+    where the knees have done ``knee_share`` (0.4) of their extension, the trunk has done a share
+    ``(T0 - T) / (T0 - T_min)`` of its rise. The value is that share divided by ``knee_share``:
+    1 when trunk and knees straighten in step, 0 when the trunk has not risen at all (the hips
+    came up with the knees while the chest stayed down), negative when the trunk tipped further
+    forward (the hips rose faster than the shoulders). Needs enough knee bend to straighten
+    (``min_knee_extension_deg``) and enough trunk rise (``min_trunk_rise_deg``), else "not
+    assessed": in a stiff-legged hinge the hips cannot rise ahead of the chest.
+
+    The value's scatter is propagated from the angles' noise: ``angle_noise_deg`` plus the
+    scatter of each angle around the two frames, through the trunk difference and the timing of
+    the knee-share frame (``docs/uncertainty.md``).
+    """
+    share = float(cfg.params.get("knee_share", 0.4))
+    a, b = _ascent_rows(ctx, rep)
+    knee = _mean_sides(ctx, f"knee_flexion_{ctx.space}_deg")[a: b + 1]
+    trunk = ctx.col(f"trunk_inclination_{ctx.space}_deg")[a: b + 1]
+    ok = np.isfinite(knee) & np.isfinite(trunk)
+    if len(knee) < 5 or ok.mean() < 0.8:
+        return not_assessed("hips_rise_first", rep, "Knees or trunk were not visible for most of the way up in this rep.")
+    half = max(1, len(knee) // 2)
+    s = int(np.nanargmax(np.where(ok[:half], knee[:half], -np.inf)))
+    e = s + int(np.nanargmin(np.where(ok[s:], knee[s:], np.inf)))
+    k0, ke = float(knee[s]), float(knee[e])
+    knee_range = k0 - ke
+    t0 = float(trunk[s])
+    t_min = float(np.nanmin(np.where(ok[s:], trunk[s:], np.inf)))
+    trunk_range = t0 - t_min
+    min_knee = cfg.params.get("min_knee_extension_deg", 20.0)
+    min_trunk = cfg.params.get("min_trunk_rise_deg", 20.0)
+    if knee_range < min_knee:
+        return not_assessed(
+            "hips_rise_first", rep,
+            f"The knees straightened only {knee_range:.0f} deg on the way up (needs {min_knee:.0f}): in a stiff-legged "
+            "hinge the hips cannot rise ahead of the chest, so the order was not judged.")
+    if trunk_range < min_trunk:
+        return not_assessed(
+            "hips_rise_first", rep,
+            f"The trunk rose only {trunk_range:.0f} deg on the way up (needs {min_trunk:.0f}), too little to compare "
+            "with the knees.")
+    done = k0 - knee[s: e + 1]
+    with np.errstate(invalid="ignore"):
+        hit = np.flatnonzero(done >= share * knee_range)
+    j = s + int(hit[0])
+    trunk_share = (t0 - float(trunk[j])) / trunk_range
+    value = trunk_share / share
+    # propagated scatter: the trunk difference (two readings) and the timing of frame j (knee noise
+    # times the trunk's slope against the knee there), over the trunk range and the knee share
+    noise = cfg.params.get("angle_noise_deg", 2.0)
+    s_t = np.nan_to_num(scatter(around(trunk, j, 6)), nan=0.0)
+    s_k = np.nan_to_num(scatter(around(knee, j, 6)), nan=0.0)
+    s_t0 = np.nan_to_num(scatter(around(trunk, s, 6)), nan=0.0)
+    lo, hi = max(j - 2, s), min(j + 2, e)
+    dk = float(knee[lo] - knee[hi])
+    slope = abs(float(trunk[lo] - trunk[hi]) / dk) if abs(dk) > 1e-6 else 1.0
+    sd_trunk = np.sqrt(s_t**2 + s_t0**2 + 2 * noise**2)
+    sd_timing = slope * np.sqrt(s_k**2 + noise**2)
+    sd_value = float(np.hypot(sd_trunk, sd_timing) / (trunk_range * share))
+    tip = float(np.nanmax(trunk[s: j + 1]) - t0)
+    marks = TRUNK_MARKS + ("left_knee", "right_knee", "left_ankle", "right_ankle")
+    vis = ctx.visibility(marks, slice(a + s, a + j + 1))
+    return Measurement(
+        value=float(value),
+        worst_row=a + j,
+        first_row=a + s,
+        last_row=a + j,
+        side="none",
+        confidence=float(np.clip(vis * VIEW_SUITABILITY.get(rep.view, 0.5), 0, 1)),
+        scatter=sd_value,
+        landmarks=marks,
+        evidence={
+            "column": f"trunk_inclination_{ctx.space}_deg",
+            "knee_share": share,
+            "knee_extension_deg": float(k0 - float(knee[j])),
+            "knee_extension_total_deg": knee_range,
+            "trunk_rise_deg": float(t0 - float(trunk[j])),
+            "trunk_rise_total_deg": trunk_range,
+            "trunk_tipped_forward_deg": max(tip, 0.0),
+            "trunk_share_percent": 100.0 * trunk_share,
+            "knee_share_percent": 100.0 * share,
         },
     )
 
@@ -184,5 +295,20 @@ RULES = (
             "the lumbar spine extended to finish the lift instead of the hips completing extension."
         ),
         judge=judge_lockout_hyperextension,
+    ),
+    Rule(
+        id="hips_rise_first",
+        joint="lumbar_spine",
+        instead_of="hip",
+        measures="trunk rise over knee extension early in the ascent (1 = in step, 0 = chest stayed down)",
+        client="Lift your chest and hips together; don't let your hips shoot up first.",
+        clinician=(
+            "Rep {rep}: by the time the knees had done {knee_share_percent:.0f}% of their extension "
+            "({knee_extension_deg:.0f} of {knee_extension_total_deg:.0f} deg) the trunk had done only "
+            "{trunk_share_percent:.0f}% of its rise ({trunk_rise_deg:.0f} of {trunk_rise_total_deg:.0f} deg; "
+            "ratio {value:.2f}, threshold {threshold:.2f}): the hips rose first and the back lifted the load "
+            "with the trunk inclined, the lumbar spine doing the hips' extension."
+        ),
+        judge=judge_hips_rise_first,
     ),
 )

@@ -8,6 +8,7 @@ from movescreen.config import RuleConfig
 from movescreen.rules.base import Measurement, Rule, finite, not_assessed
 from movescreen.rules.context import VIEW_SUITABILITY, RuleContext
 from movescreen.rules.finding import NotAssessed
+from movescreen.rules.uncertainty import around, scatter
 from movescreen.types import Rep
 
 _KNEE_MARKS = ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
@@ -50,6 +51,8 @@ def judge_knee_valgus(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> list[Measu
                 last_row=descent.start + int(np.flatnonzero(shallow)[-1]),
                 side=side,  # type: ignore[arg-type]
                 confidence=float(np.clip(vis * VIEW_SUITABILITY.get(rep.view, 0.5), 0, 1)),
+                scatter=scatter(around(fppa, k, 6)),
+                landmarks=(f"{side}_hip", f"{side}_knee", f"{side}_ankle"),
                 evidence={
                     "column": f"{side}_knee_fppa_world_deg",
                     "measure": "frontal plane projection angle at shallow knee bend",
@@ -83,6 +86,8 @@ def judge_knee_valgus_width(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Meas
         last_row=row,
         side="both",
         confidence=float(np.clip(vis * VIEW_SUITABILITY.get(rep.view, 0.5), 0, 1)),
+        scatter=scatter(around(ctx.col("knee_ankle_width_ratio_image"), row, 4)),
+        landmarks=("left_knee", "right_knee", "left_ankle", "right_ankle"),
         evidence={
             "column": "knee_ankle_width_ratio_image",
             "measure": "knee width / ankle width at the bottom",
@@ -112,6 +117,8 @@ def judge_knee_twist(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> list[Measur
                 last_row=int(zone.max()),
                 side=side,  # type: ignore[arg-type]
                 confidence=float(np.clip(vis * VIEW_SUITABILITY.get(rep.view, 0.5), 0, 1)),
+                scatter=scatter(col),
+                landmarks=marks,
                 evidence={"column": f"{side}_knee_foot_angle_world_deg", "measure": "knee direction against foot direction"},
             )
         )

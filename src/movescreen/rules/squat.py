@@ -8,6 +8,7 @@ from movescreen.config import RuleConfig
 from movescreen.rules.base import Measurement, Rule, finite, not_assessed
 from movescreen.rules.context import VIEW_SUITABILITY, RuleContext
 from movescreen.rules.finding import NotAssessed
+from movescreen.rules.uncertainty import around, scatter
 from movescreen.types import Rep
 
 
@@ -22,9 +23,12 @@ def judge_insufficient_depth(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Mea
         return not_assessed("insufficient_depth", rep, "The knees were not visible at the bottom of this rep.")
     row = ctx.row_of(rep.bottom_frame)
     marks = ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
+    left, right = ctx.col(f"left_knee_flexion_{ctx.space}_deg"), ctx.col(f"right_knee_flexion_{ctx.space}_deg")
+    knee = np.where(np.isnan(left), right, np.where(np.isnan(right), left, 0.5 * (left + right)))
     return Measurement(
         value=float(v), worst_row=row, first_row=row, last_row=row, side="none",
         confidence=_conf(ctx, rep, marks, ctx.window(rep.bottom_frame, 0.1)),
+        scatter=scatter(around(knee, row, 4)), landmarks=marks,
         evidence={
             "column": f"left_knee_flexion_{ctx.space}_deg",
             "hip_flexion_deg": rep.metrics.get("hip_flexion_bottom_deg"),
@@ -84,6 +88,7 @@ def judge_heel_lift(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> list[Measure
             value=float(held[k]), worst_row=sl.start + k, first_row=sl.start, last_row=sl.stop - 1,
             side=side,  # type: ignore[arg-type]
             confidence=_conf(ctx, rep, marks, sl),
+            scatter=scatter(around(h, k, 6)), landmarks=marks,
             evidence={"column": f"{side}_heel_lift_{sp}_ratio", "held_for_s": hold_s,
                       "peak_unheld": float(np.nanmax(h))},
         ))
@@ -109,6 +114,7 @@ def judge_excessive_forward_lean(ctx: RuleContext, rep: Rep, cfg: RuleConfig) ->
     return Measurement(
         value=value, worst_row=int(zone[k]), first_row=int(zone.min()), last_row=int(zone.max()),
         side="none", confidence=_conf(ctx, rep, marks, ctx.rows(rep)),
+        scatter=scatter(diff), landmarks=marks,
         evidence={"column": f"trunk_inclination_{ctx.space}_deg",
                   "trunk_inclination_deg": float(np.nanmedian(trunk[zone])),
                   "shin_inclination_deg": float(np.nanmedian(shin)) if np.isfinite(shin).any() else None},
@@ -127,6 +133,7 @@ def judge_asymmetry(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measurement 
         value=abs(knee_diff), worst_row=ctx.row_of(rep.bottom_frame), first_row=int(zone.min()),
         last_row=int(zone.max()), side="left" if knee_diff > 0 else "right",
         confidence=_conf(ctx, rep, marks, ctx.rows(rep)),
+        scatter=scatter(diff), landmarks=marks,
         evidence={"column": "left_knee_flexion_world_deg", "measure": "knee flexion difference",
                   "knee_flexion_difference_deg": knee_diff},
     )
@@ -153,6 +160,7 @@ def judge_asymmetry_shift(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measur
     return Measurement(
         value=100 * abs(delta), worst_row=ctx.row_of(rep.bottom_frame), first_row=int(zone.min()),
         last_row=int(zone.max()), side="both", confidence=_conf(ctx, rep, marks, sl),
+        scatter=100 * scatter(shift[zone]), landmarks=marks,
         evidence={"column": "lateral_shift_image_ratio", "measure": "hip shift", "yaw_deg": yaw,
                   "direction": "towards their left" if delta > 0 else "towards their right"},
     )
