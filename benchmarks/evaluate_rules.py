@@ -94,6 +94,11 @@ class Clip:
     labels: dict[str, Label]
     half: str | None = None  # "L" | "R" for the split-screen clip
     group: str = ""  # "yfgd" for the YFGD clips
+    truth: str = ""  # the movement filmed (squat | hinge | other); '' = ``movement``
+
+    @property
+    def true_movement(self) -> str:
+        return self.truth or self.movement
 
 
 def all_negative(rules: tuple[str, ...], tier: str, source: str, caveat: str = "") -> dict[str, Label]:
@@ -204,6 +209,14 @@ CLIPS: tuple[Clip, ...] = (
           "squat_side_barbell_back_01",
           "squat_side_barbell_back_02",
           "squat_oblique_bodyweight_01",
+      )),
+    # --- not a squat or a hinge: seated hip positions (issue 11: must read as `other`) -----------
+    # analysed with movement auto (a trainer would not know what to pass); no rule should judge
+    *(Clip(name, file, "auto", {ANY: Label(False, "visual", f"SOURCES.md: {what}; not a squat or hinge")},
+           truth="other")
+      for name, file, what in (
+          ("seated_figure4_side_01", "seated_figure4_side_01.gif", "seated figure-4 stretch"),
+          ("hip_9090_seated_01", "hip_9090_seated_01.mp4", "static 90/90 hip hold"),
       )),
 )
 RULE_ORDER = (

@@ -229,7 +229,11 @@ def judge_hips_rise_first(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measur
     dk = float(knee[lo] - knee[hi])
     slope = abs(float(trunk[lo] - trunk[hi]) / dk) if abs(dk) > 1e-6 else 1.0
     sd_trunk = np.sqrt(s_t**2 + s_t0**2 + 2 * noise**2)
-    sd_timing = slope * np.sqrt(s_k**2 + noise**2)
+    # a knee that stalls near frame j makes the timing loose, but the trunk cannot be misread by
+    # more than it moves around there (+-6 frames)
+    near = trunk[max(j - 6, s): min(j + 7, e + 1)]
+    spread = float(np.nanmax(near) - np.nanmin(near)) if np.isfinite(near).any() else 0.0
+    sd_timing = min(slope * np.sqrt(s_k**2 + noise**2), max(spread, noise))
     sd_value = float(np.hypot(sd_trunk, sd_timing) / (trunk_range * share))
     tip = float(np.nanmax(trunk[s: j + 1]) - t0)
     marks = TRUNK_MARKS + ("left_knee", "right_knee", "left_ankle", "right_ankle")
