@@ -63,8 +63,10 @@ def main() -> None:
               help="Output folder (default: ./movescreen-out/<input name>).")
 @click.option("--model", type=click.Path(path_type=Path), default=None, envvar="MOVESCREEN_MODEL",
               help="Pose model .task file (default: the bundled BlazePose full model).")
-@click.option("--movement", type=click.Choice(["auto", "squat", "hinge"]), default="auto",
-              show_default=True, help="Movement filmed; auto decides from the bottom position.")
+@click.option("--movement", type=click.Choice(["auto", "squat", "hinge", "hip_rotation_seated", "figure4", "hip_9090"]),
+              default="auto", show_default=True,
+              help="Movement filmed; auto decides (squat/hinge from the bottom position; the seated hip "
+                   "rotation tests from the sitting posture, docs/hip_rotation.md).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
               help="TOML file overriding rule thresholds (see rules/defaults.toml).")
 @click.option("--pain", default=None, metavar="WHERE",

@@ -18,7 +18,7 @@ from movescreen.errors import ConfigError
 Severity = Literal["note", "caution", "flag"]
 SEVERITIES: tuple[Severity, ...] = ("note", "caution", "flag")
 VIEWS = ("side", "front", "oblique")
-MOVEMENTS = ("squat", "hinge")
+MOVEMENTS = ("squat", "hinge", "hip_rotation_seated", "figure4", "hip_9090")  # hip tests: issue 13
 DEFAULTS_PATH = Path(__file__).resolve().parent / "rules" / "defaults.toml"
 _KNOWN_KEYS = {"enabled", "views", "movements", "unit", "direction", "min_confidence", *SEVERITIES}
 

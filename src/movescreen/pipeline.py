@@ -170,7 +170,7 @@ def compute_kinematics(
                  **analysis.mask_columns}
     elif seq.masks:
         extra = {**compute_lumbar_columns(seq), **compute_foot_in_mask(seq)}
-    return analyze_kinematics(
+    kin = analyze_kinematics(
         seq,
         movement=options.movement,  # type: ignore[arg-type]
         filter=options.filter,  # type: ignore[arg-type]

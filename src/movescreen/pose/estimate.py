@@ -92,6 +92,7 @@ class PoseRun:
     scans: int = 0
     mask_columns: dict[str, np.ndarray] | None = None  # per-frame numbers measured on the masks
     back_traces: dict[int, dict[str, dict[str, Any] | None]] | None = None  # row -> facing -> trace
+    frame_change: np.ndarray | None = None  # per row: picture change since the previous frame (cuts)
 
 
 def _threaded(it: Iterator[Frame], maxsize: int = 8) -> Iterator[Frame]:
@@ -254,7 +255,8 @@ def estimate_landmarks(
             "person at a time for a reliable screen."
         )
     return PoseRun(seq, info, run_warnings, max_people, frames_with_others, scans,
-                   acc.mask_columns(), acc.back if acc.masked else None)
+                   acc.mask_columns(), acc.back if acc.masked else None,
+                   np.array(acc.change, np.float64))
 
 
 def _resolve(item: tuple[int, Future[Any]]) -> tuple[int, dict[str, float], dict[str, Any]]:
@@ -277,6 +279,7 @@ class _Rows:
         self.back: dict[int, dict[str, dict[str, Any] | None]] = {}
         self.masked = False
         self.max_people, self.frames_with_others = 1, 0
+        self.change: list[float] = []
 
     @property
     def n(self) -> int:
@@ -290,6 +293,7 @@ class _Rows:
         self.world.append(r.world_xyz)
         self.vis.append(r.visibility)
         self.pres.append(r.presence)
+        self.change.append(r.frame_change)
         if r.mask is not None:
             self.masked = True
             self.columns[row] = r.mask_columns

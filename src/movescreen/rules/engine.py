@@ -28,7 +28,7 @@ from movescreen.rules.uncertainty import grade as grade_uncertain
 from movescreen.safety import DISCLAIMER, PAIN_GUIDANCE, pain_recommendation
 from movescreen.types import Rep
 
-RULES: tuple[Rule, ...] = hinge.RULES + knee.RULES + squat.RULES
+RULES: tuple[Rule, ...] = hinge.RULES + knee.RULES + squat.RULES + hip_rotation.RULES
 RULES_BY_ID = {r.id: r for r in RULES}
 
 
