@@ -478,11 +478,18 @@ def apply_hip_rotation_test(kin: Any, raw: Any, requested: str) -> Any:
                 descent_s=float("nan"), pause_s=float("nan"), ascent_s=float("nan"),
                 total_s=float(np.asarray(table["time_s"])[-1] - np.asarray(table["time_s"])[0]),
                 partial=False, view=str(kin.view.view), metrics={})
+    warnings = [w for w in warnings if not w.startswith(f"This clip was read as '{name}'")]
     prov = dict(kin.provenance)
     prov["hip_rotation"] = {"test": name, "recognition": evidence,
                             "squat_hinge_movement_before": kin.movement}
+    extra: dict[str, Any] = {}
+    decision = getattr(kin, "movement_decision", None)
+    if decision is not None:  # the movement block of report.json says what decided it
+        extra["movement_decision"] = replace(
+            decision, name=name, ambiguous=False, reason=reason, score=float("nan"),
+            evidence=evidence, reps=[], decided_by="auto" if requested == "auto" else "user")
     return replace(kin, table=table, movement=name, movement_reason=reason, reps=[trial],
-                   warnings=warnings, provenance=prov)
+                   warnings=warnings, provenance=prov, **extra)
 
 
 NORMAL_RANGE_KEYS = ("normal_internal_low_deg", "normal_internal_high_deg",
@@ -544,6 +551,23 @@ def hip_rotation_report(kin: Any, params: dict[str, float] | None = None) -> dic
     block["sides"] = {s: {d: m.ranges[s][d].as_dict(frames) for d in ("internal", "external")} for s in SIDES}
     block["asymmetry_deg"] = {d: round(v, 2) for d, v in m.asymmetry_deg.items()}
     return block
+
+
+def hip_rotation_block(kin: Any, config: Any = None) -> dict[str, Any] | None:
+    """report.json's ``hip_rotation`` block for a hip rotation test, else None. The normal
+    ranges come from the ``[hip_rotation_asymmetry]`` table of the rule configuration."""
+    if kin is None or kin.movement not in HIP_ROTATION_TESTS:
+        return None
+    params: dict[str, float] = {}
+    try:
+        if config is None:
+            from movescreen.config import load_config
+
+            config = load_config()
+        params = dict(config["hip_rotation_asymmetry"].params)
+    except (KeyError, TypeError):
+        params = {}
+    return hip_rotation_report(kin, params)
 
 
 def progress_metrics(report: dict[str, Any]) -> dict[str, float | None]:

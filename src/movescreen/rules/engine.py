@@ -12,7 +12,7 @@ from movescreen.config import RuleConfig, RulesConfig
 from movescreen.kinematics import Kinematics
 from movescreen.kinematics.movement import not_applicable_reason
 from movescreen.landmarks import INDEX
-from movescreen.rules import hinge, knee, squat
+from movescreen.rules import hinge, hip_rotation, knee, squat
 from movescreen.rules.base import Measurement, Rule
 from movescreen.rules.context import RuleContext
 from movescreen.rules.finding import Finding, NotAssessed
