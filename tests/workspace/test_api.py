@@ -51,6 +51,10 @@ def test_api_round_trip(server, folders):
     f = r.json()
     assert f["verdict"]["verdict"] == "disagree" and f["verdict"]["by"] == "local"
     assert [h["verdict"] for h in f["history"]] == ["agree", "disagree"]  # history kept
+    assert f["history_count"] == 2
+    full = c.get(f"/api/findings/{fid}/history").json()
+    assert [(h["verdict"], h["note"], h["by"]) for h in full] == [
+        ("agree", "first look", "local"), ("disagree", "it's the band", "local")]
     assert c.put(f"/api/findings/{fid}/verdict", json={"verdict": "maybe"}).status_code == 422
     assert c.put("/api/findings/999999/verdict", json={"verdict": "agree"}).status_code == 404
     # without the CSRF header a write is refused and nothing changes
@@ -67,7 +71,8 @@ def test_api_round_trip(server, folders):
     assert c.get("/api/sessions/999999").status_code == 404
     spec = c.get("/openapi.json").json()
     for path in ("/api/clients", "/api/clients/{cid}/sessions", "/api/sessions/{sid}",
-                 "/api/findings/{fid}/verdict", "/api/clients/{cid}/progress", "/healthz"):
+                 "/api/findings/{fid}/verdict", "/api/clients/{cid}/progress", "/healthz",
+                 "/api/findings/{fid}/history"):
         assert path in spec["paths"]
 
 

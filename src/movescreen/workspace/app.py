@@ -37,6 +37,9 @@ HERE = Path(__file__).parent
 VERDICTS = ("agree", "disagree", "unsure")
 OPEN_PATHS = ("/login", "/static/", "/healthz")
 DEFAULT_MAX_UPLOAD = 500 * 1024 * 1024
+#: Verdicts per finding returned by the API and shown on the review page (the latest ones; all are
+#: kept, and ``GET /api/findings/{id}/history`` returns them all).
+HISTORY_SHOWN = 50
 
 
 class VerdictIn(BaseModel):
@@ -189,26 +192,41 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
 
     def load_session(s: Any, sid: int) -> Session:
         q = select(Session).where(Session.id == sid).options(
-            selectinload(Session.client),
-            selectinload(Session.findings).selectinload(Finding.verdicts))
+            selectinload(Session.client), selectinload(Session.findings))
         sess = s.scalars(q).first()
         if sess is None:
             raise HTTPException(404, "No such session.")
         return sess
 
+    def verdicts_of(s: Any, fids: list[int]) -> dict[int, dict[str, Any]]:
+        """Per finding: the current verdict, the latest HISTORY_SHOWN verdicts (oldest first) and
+        how many there are. Bounded work per finding, however long its history grows."""
+        counts = dict(s.execute(select(Verdict.finding_id, func.count(Verdict.id))
+                                .where(Verdict.finding_id.in_(fids))
+                                .group_by(Verdict.finding_id)).all()) if fids else {}
+        out = {}
+        for fid in fids:
+            recent = list(reversed(s.scalars(
+                select(Verdict).where(Verdict.finding_id == fid).order_by(Verdict.id.desc())
+                .limit(HISTORY_SHOWN)).all())) if counts.get(fid) else []
+            out[fid] = {"current": recent[-1] if recent else None, "recent": recent,
+                        "count": counts.get(fid, 0)}
+        return out
+
     def verdict_json(v: Verdict | None) -> dict[str, Any] | None:
         return None if v is None else {"verdict": v.verdict, "note": v.note, "by": v.by,
                                        "at": v.at.isoformat()}
 
-    def finding_json(f: Finding) -> dict[str, Any]:
+    def finding_json(f: Finding, h: dict[str, Any]) -> dict[str, Any]:
         return {"id": f.id, "key": f.key, "origin": f.origin, "rule": f.rule,
                 "severity": f.severity, "rep": f.rep, "side": f.side,
                 "frame_start": f.frame_start, "frame_end": f.frame_end,
                 "worst_frame": f.worst_frame, "value": f.value, "threshold": f.threshold,
                 "unit": f.unit, "message": f.message, "note": f.note, "added_by": f.added_by,
-                "verdict": verdict_json(f.current), "history": [verdict_json(v) for v in f.verdicts]}
+                "verdict": verdict_json(h["current"]),
+                "history": [verdict_json(v) for v in h["recent"]], "history_count": h["count"]}
 
-    def session_json(sess: Session, full: bool = True) -> dict[str, Any]:
+    def session_json(sess: Session, full: bool = True, s: Any = None) -> dict[str, Any]:
         d = {"id": sess.id, "client_id": sess.client_id, "date": sess.date.isoformat(),
              "date_source": sess.date_source, "movement": sess.movement, "view": sess.view,
              "status": sess.status, "source_name": sess.source_name, "fps": sess.fps,
@@ -216,7 +234,8 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
              "signed_off_at": sess.signed_off_at.isoformat() if sess.signed_off_at else None,
              "metrics": {k: getattr(sess, k) for k in store.METRICS}}
         if full:
-            d["findings"] = [finding_json(f) for f in sess.findings]
+            hist = verdicts_of(s, [f.id for f in sess.findings])
+            d["findings"] = [finding_json(f, hist[f.id]) for f in sess.findings]
             d["report"] = json.loads(sess.report_json)
         return d
 
@@ -280,7 +299,7 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
     @app.get("/api/sessions/{sid}")
     def api_session(sid: int) -> dict[str, Any]:
         with maker() as s:
-            return session_json(load_session(s, sid))
+            return session_json(load_session(s, sid), s=s)
 
     @app.put("/api/findings/{fid}/verdict")
     def api_verdict(fid: int, body: VerdictIn, request: Request) -> dict[str, Any]:
@@ -288,8 +307,16 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
         with maker.begin() as s:
             f = set_verdict(s, fid, body.verdict, body.note, request.state.user)
             s.flush()
-            s.refresh(f)
-            return finding_json(f)
+            return finding_json(f, verdicts_of(s, [f.id])[f.id])
+
+    @app.get("/api/findings/{fid}/history")
+    def api_history(fid: int) -> list[dict[str, Any]]:
+        """Every verdict given on this finding, oldest first."""
+        with maker() as s:
+            if s.get(Finding, fid) is None:
+                raise HTTPException(404, "No such finding.")
+            return [verdict_json(v) for v in s.scalars(
+                select(Verdict).where(Verdict.finding_id == fid).order_by(Verdict.id))]
 
     @app.get("/api/clients/{cid}/progress")
     def api_progress(cid: int) -> dict[str, Any]:
@@ -448,6 +475,7 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
             has_video = isinstance(video, str) and (out / video).is_file()
             svgs = plots.angle_plots(out / "angles.csv", sess.fps, reps)
             return render(request, "review.html", s=sess, report=report, reps=reps,
+                          hist=verdicts_of(s, [f.id for f in sess.findings]),
                           joints=joints, video=video if has_video else None,
                           frames=store.key_frames(out), plots=svgs,
                           rules=sorted({str(r.get("rule")) for r in report.get("rules") or []

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -182,12 +185,37 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def open_db(db: str | None, data_dir: Path) -> tuple[Engine, sessionmaker[Any]]:
+class SerialWrites:
+    """A sessionmaker whose ``begin()`` (a write transaction) holds a process-wide lock.
+
+    SQLite allows one writer at a time; a second writer waits in SQLite's busy handler, which
+    sleeps in growing steps (up to 100 ms), so under many concurrent verdicts the waits, not the
+    writes, made the latency. Waiting on a lock in the process wakes the next writer as soon as
+    the previous one commits. Reads (``maker()``) are not serialised (WAL lets them run).
+    """
+
+    def __init__(self, maker: sessionmaker[Any]) -> None:
+        self._maker = maker
+        self._lock = threading.RLock()
+
+    def __call__(self, **kw: Any) -> Any:
+        return self._maker(**kw)
+
+    @contextmanager
+    def begin(self) -> Iterator[Any]:
+        with self._lock, self._maker.begin() as s:
+            yield s
+
+
+def open_db(db: str | None, data_dir: Path) -> tuple[Engine, Any]:
     engine = make_engine(normalise_url(db, data_dir))
     migrate(engine)
-    return engine, sessionmaker(engine, expire_on_commit=False)
+    maker = sessionmaker(engine, expire_on_commit=False)
+    if engine.dialect.name == "sqlite":
+        return engine, SerialWrites(maker)
+    return engine, maker
 
 
-def user_count(maker: sessionmaker[Any]) -> int:
+def user_count(maker: Any) -> int:
     with maker() as s:
         return len(s.scalars(select(User.id)).all())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import functools
+import json
 import math
 from html import escape
 from pathlib import Path
@@ -75,6 +77,24 @@ def line_plot(series: dict[str, list[tuple[float, float]]], *, title: str, xlabe
 
 
 def angle_plots(angles_csv: Path, fps: float, reps: list[dict[str, Any]]) -> list[str]:
+    """The review page's angle plots, cached per file version (an analysis folder in the
+    workspace never changes, and reading the CSV was most of a review page's time)."""
+    try:
+        st = angles_csv.stat()
+    except OSError:
+        return []
+    key = json.dumps([(r.get("start_frame"), r.get("end_frame")) for r in reps], default=str)
+    return list(_angle_plots(str(angles_csv), st.st_mtime_ns, st.st_size, fps, key))
+
+
+@functools.lru_cache(maxsize=64)
+def _angle_plots(path: str, _mtime_ns: int, _size: int, fps: float, reps_key: str) -> tuple[str, ...]:
+    bounds = json.loads(reps_key)
+    return tuple(_angle_plots_uncached(Path(path), fps, [{"start_frame": a, "end_frame": b}
+                                                          for a, b in bounds]))
+
+
+def _angle_plots_uncached(angles_csv: Path, fps: float, reps: list[dict[str, Any]]) -> list[str]:
     if not angles_csv.is_file():
         return []
     with open(angles_csv, newline="", encoding="utf-8") as f:

@@ -100,10 +100,13 @@ def video_date(path: Path) -> dt.date | None:
 
 
 def analysis_folders(folder: Path) -> list[Path]:
-    """One analysis folder, or every analysis folder inside a batch output."""
+    """One analysis folder, or every analysis folder inside a batch output (at any depth, as
+    ``movescreen batch --recursive`` nests them; hidden folders, such as unfinished ones, are
+    skipped)."""
     if (folder / "report.json").is_file():
         return [folder]
-    found = sorted(p.parent for p in folder.glob("*/report.json"))
+    found = sorted(p.parent for p in folder.rglob("report.json")
+                   if not any(part.startswith(".") for part in p.relative_to(folder).parts))
     if not found:
         raise ImportError_(f"{folder} is neither an analysis folder nor a batch output "
                            "(no report.json in it or in its sub-folders).")
