@@ -178,6 +178,9 @@ def compute_kinematics(
         max_gap_s=options.max_gap_s,
         extra_columns=extra,
     )
+    from movescreen.kinematics.hip_rotation import apply_hip_rotation_test  # seated hip tests (issue 13)
+
+    return apply_hip_rotation_test(kin, seq, options.movement)
 
 
 def _analyze_frames(
@@ -265,6 +268,10 @@ def build_report(analysis: Analysis, *, status: str = "ok", error: str | None = 
                                        if k not in ("name", "decided_by", "reason")})
         report["view"] = {"name": kin.view.view, **kin.view.as_dict(), "angle_space": kin.angle_space}
         report["reps"] = kin.reps_as_dicts()
+        from movescreen.kinematics.hip_rotation import hip_rotation_block  # issue 13
+
+        if (hip := hip_rotation_block(kin, analysis.config)) is not None:
+            report["hip_rotation"] = hip
         report["provenance"]["filter"] = kin.provenance.get("filter")
         report["provenance"]["kinematics"] = {k: v for k, v in kin.provenance.items() if k != "filter"}
     if analysis.rules is not None:
