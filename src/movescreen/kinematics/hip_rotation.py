@@ -478,7 +478,8 @@ def apply_hip_rotation_test(kin: Any, raw: Any, requested: str) -> Any:
                 descent_s=float("nan"), pause_s=float("nan"), ascent_s=float("nan"),
                 total_s=float(np.asarray(table["time_s"])[-1] - np.asarray(table["time_s"])[0]),
                 partial=False, view=str(kin.view.view), metrics={})
-    warnings = [w for w in warnings if not w.startswith(f"This clip was read as '{name}'")]
+    # the squat/hinge reading ("read as 'other' ... no squat or hinge rule was run") does not apply
+    warnings = [w for w in warnings if not w.startswith("This clip was read as '")]
     prov = dict(kin.provenance)
     prov["hip_rotation"] = {"test": name, "recognition": evidence,
                             "squat_hinge_movement_before": kin.movement}

@@ -26,6 +26,8 @@ from movescreen.rules.context import VIEW_SUITABILITY, RuleContext
 from movescreen.rules.finding import NotAssessed
 from movescreen.types import Rep
 
+STATIC_9090 = ("The 90/90 is a static position: its front and back shin angles are reported "
+               "(report.json hip_rotation), not judged.")
 _SMOOTH_S = 0.2
 """Series are read through a 0.2 s running median: one bad frame cannot make a finding."""
 
@@ -50,6 +52,13 @@ def _clip_rows(ctx: RuleContext, rep: Rep) -> slice:
 def judge_knee_twist_for_hip_rotation(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> list[Measurement] | NotAssessed:
     """Per side: the larger of the thigh's sideways drift and the foot's turn against the shin
     (both from the start of the clip, deg, held peaks), with the shin angle at that frame."""
+    if ctx.kin.movement == "hip_9090":
+        return not_assessed("knee_twist_for_hip_rotation", rep, STATIC_9090)
+    if ctx.kin.movement == "figure4":
+        return not_assessed("knee_twist_for_hip_rotation", rep,
+                            "In the figure-4 the thigh moves as part of the test and the crossed foot rests "
+                            "on the other knee, so knee or ankle twist cannot be told from hip rotation "
+                            "here; it is judged in the seated rotation test.")
     sl = _clip_rows(ctx, rep)
     fps = _fps(ctx)
     out: list[Measurement] = []
@@ -91,6 +100,8 @@ def judge_knee_twist_for_hip_rotation(ctx: RuleContext, rep: Rep, cfg: RuleConfi
 def judge_trunk_for_hip_rotation(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measurement | NotAssessed:
     """The largest of pelvis hike and trunk side lean (image, deg from the start), and in the
     figure-4 also the trunk's forward flexion (world) while the leg is crossed."""
+    if ctx.kin.movement == "hip_9090":
+        return not_assessed("trunk_for_hip_rotation", rep, STATIC_9090)
     sl = _clip_rows(ctx, rep)
     fps = _fps(ctx)
     comps = {"pelvis hike": ctx.col("hip_rot_pelvis_hike_deg")[sl],
@@ -132,6 +143,8 @@ def judge_hip_rotation_asymmetry(ctx: RuleContext, rep: Rep, cfg: RuleConfig) ->
     """Left-right difference of each range (seated: internal and external; figure-4: the
     crossed shin's angle), deg. Confidence falls when the difference is within twice the two
     sides' combined uncertainty."""
+    if ctx.kin.movement == "hip_9090":
+        return not_assessed("hip_rotation_asymmetry", rep, STATIC_9090)
     sl = _clip_rows(ctx, rep)
     seq = ctx.kin.sequence
     suit = VIEW_SUITABILITY.get(rep.view, 0.5)

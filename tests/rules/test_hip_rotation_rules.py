@@ -1,0 +1,125 @@
+"""Hip rotation rules on synthetic seated skeletons: each fires on its own compensation only."""
+
+from __future__ import annotations
+
+import pytest
+
+from movescreen.config import load_config
+from movescreen.pipeline import AnalyzeOptions, compute_kinematics
+from movescreen.rules.engine import evaluate_rules
+from movescreen.synthetic_hip import make_figure4, make_hip_9090, make_seated_rotation
+
+HIP_RULES = ("knee_twist_for_hip_rotation", "trunk_for_hip_rotation", "hip_rotation_asymmetry")
+NOISE = {"noise_px": 1.0, "noise_m": 0.005}  # a little camera noise, so nothing passes by exactness
+
+
+def _run(motion, movement="auto", pain=None):
+    kin = compute_kinematics(motion.sequence, AnalyzeOptions(movement=movement))
+    return kin, evaluate_rules(kin, load_config(), pain=pain)
+
+
+def _flagged(res):
+    return {f.rule for f in res.findings}
+
+
+@pytest.mark.parametrize("name, motion, expected", [
+    ("clean rotation 40/40", lambda: make_seated_rotation(seed=1, **NOISE), set()),
+    ("full range 50/50", lambda: make_seated_rotation(internal_deg=(50, 50), external_deg=(50, 50), seed=2, **NOISE), set()),
+    ("thigh drift 20 deg", lambda: make_seated_rotation(thigh_drift_deg=(20.0, 0.0), seed=3, **NOISE),
+     {"knee_twist_for_hip_rotation"}),
+    ("foot sickle 30 deg", lambda: make_seated_rotation(foot_sickle_deg=(0.0, 30.0), seed=4, **NOISE),
+     {"knee_twist_for_hip_rotation"}),
+    ("pelvis hike 14 deg", lambda: make_seated_rotation(pelvis_hike_deg=(14.0, 0.0), seed=5, **NOISE),
+     {"trunk_for_hip_rotation"}),
+    ("trunk side lean 14 deg", lambda: make_seated_rotation(trunk_lean_deg=(0.0, 14.0), seed=6, **NOISE),
+     {"trunk_for_hip_rotation"}),
+    ("left-right IR 40 vs 20", lambda: make_seated_rotation(internal_deg=(40.0, 20.0), seed=7, **NOISE),
+     {"hip_rotation_asymmetry"}),
+    ("figure-4 sitting tall", lambda: make_figure4(seed=8, **NOISE), set()),
+    ("figure-4 rounding forward 25 deg", lambda: make_figure4(trunk_flexion_deg=25.0, seed=9, **NOISE),
+     {"trunk_for_hip_rotation"}),
+    ("figure-4 both sides 20 vs 40", lambda: make_figure4(both_sides=True, other_shin_from_horizontal_deg=40.0, seed=10, **NOISE),
+     {"hip_rotation_asymmetry"}),
+])
+def test_each_rule_fires_on_its_own_compensation_only(name, motion, expected):
+    kin, res = _run(motion())
+    assert kin.movement in ("hip_rotation_seated", "figure4"), name
+    assert _flagged(res) == expected, (name, [(f.rule, f.value) for f in res.findings])
+    # no squat/hinge rule judges a seated test
+    assert all(s.status == "not_applicable" for s in res.statuses if s.rule not in HIP_RULES)
+
+
+def test_knee_twist_finding_names_the_side_the_component_and_the_shin():
+    _, res = _run(make_seated_rotation(thigh_drift_deg=(0.0, 22.0), seed=11, **NOISE))
+    (f,) = res.findings
+    assert f.rule == "knee_twist_for_hip_rotation" and f.side == "right"
+    assert f.evidence["component"] == "thigh drift"
+    assert f.value == pytest.approx(22.0, abs=2.0)
+    assert "twisted in place of the hip" in f.message_clinician
+
+
+def test_asymmetry_names_the_smaller_side_and_direction():
+    _, res = _run(make_seated_rotation(external_deg=(45.0, 25.0), seed=12, **NOISE))
+    (f,) = res.findings
+    assert (f.rule, f.side, f.evidence["direction"]) == ("hip_rotation_asymmetry", "right", "external")
+    assert f.value == pytest.approx(20.0, abs=2.0)
+    assert f.severity == "flag"
+
+
+def test_small_difference_is_not_a_finding():
+    _, res = _run(make_seated_rotation(internal_deg=(40.0, 34.0), seed=13, **NOISE))
+    assert "hip_rotation_asymmetry" not in _flagged(res)
+
+
+@pytest.mark.parametrize("motion", [
+    lambda: make_seated_rotation(yaw_deg=90.0, thigh_drift_deg=(20.0, 0.0), pelvis_hike_deg=(14.0, 0.0)),
+    lambda: make_figure4(yaw_deg=90.0, trunk_flexion_deg=25.0),
+])
+def test_side_view_is_recognised_but_not_assessed(motion):
+    kin, res = _run(motion())
+    assert kin.movement in ("hip_rotation_seated", "figure4")
+    assert kin.view.view == "side"
+    assert not res.findings
+    status = {s.rule: s for s in res.statuses}
+    for rule in HIP_RULES:
+        assert status[rule].status == "not_assessed"
+        assert "front view" in status[rule].reason
+    from movescreen.kinematics.hip_rotation import hip_rotation_block
+
+    block = hip_rotation_block(kin)
+    assert block["assessed"] is False and "needs a front view" in block["reason"]
+
+
+def test_9090_is_reported_not_judged():
+    kin, res = _run(make_hip_9090(**NOISE))
+    assert kin.movement == "hip_9090"
+    status = {s.rule: s for s in res.statuses}
+    assert all(status[r].status == "not_assessed" and "static position" in status[r].reason for r in HIP_RULES)
+    from movescreen.kinematics.hip_rotation import hip_rotation_block
+
+    b = hip_rotation_block(kin)["hip_9090"]
+    assert b["front_side"] == "left"
+    assert b["front_shin_from_hip_line_deg"]["value"] == pytest.approx(15.0, abs=2.0)
+    assert b["back_shin_from_hip_line_deg"]["value"] == pytest.approx(80.0, abs=2.0)
+
+
+def test_movement_by_name_overrides_auto():
+    kin, _ = _run(make_seated_rotation(), movement="hip_rotation_seated")
+    assert kin.movement == "hip_rotation_seated" and "Set by the caller" in kin.movement_reason
+    assert len(kin.reps) == 1 and not kin.reps[0].partial
+
+
+def test_squats_still_go_to_the_squat_rules():
+    from movescreen.synthetic import make_motion
+
+    kin, res = _run(make_motion("squat", view="front"))
+    assert kin.movement == "squat"
+    assert {s.status for s in res.statuses if s.rule in HIP_RULES} == {"not_applicable"}
+
+
+def test_pain_gives_a_referral_as_for_other_movements():
+    _, res = _run(make_seated_rotation(**NOISE), pain="right hip, sharp")
+    assert res.pain["referral"] is True
+    assert "medical professional" in res.pain["recommendation"]
+    hip = next(j for j in res.joints if j["joint"] == "hip")
+    assert hip["status"] == "pain_reported"
