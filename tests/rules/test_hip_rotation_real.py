@@ -1,0 +1,42 @@
+"""The shared seated clips through the whole pipeline with the real pose model (skipped when
+../shared/data is absent): recognised as what they are, and no false compensation finding
+(both read as correct demos, SOURCES.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from movescreen.pipeline import build_report
+from tests.conftest import analyze_shared_clip
+
+HIP_RULES = ("knee_twist_for_hip_rotation", "trunk_for_hip_rotation", "hip_rotation_asymmetry")
+
+
+@pytest.mark.parametrize("clip, test", [
+    ("seated_figure4_side_01.gif", "figure4"),
+    ("hip_9090_seated_01.mp4", "hip_9090"),
+])
+def test_shared_seated_clip_is_recognised_and_has_no_false_finding(clip, test):
+    analysis = analyze_shared_clip(clip)
+    report = build_report(analysis)
+    assert report["movement"]["name"] == test, report["movement"]["reason"]
+    assert report["movement"]["decided_by"] == "auto"
+    assert report["findings"] == []
+    status = {s["rule"]: s for s in report["rules"]}
+    # both clips are filmed from the side: the hip rules say why they cannot judge
+    assert report["view"]["name"] != "front"
+    for rule in HIP_RULES:
+        assert status[rule]["status"] == "not_assessed", status[rule]
+        assert "front view" in status[rule]["reason"]
+    block = report["hip_rotation"]
+    assert block["test"] == test and block["assessed"] is False and block["reason"]
+    if test == "figure4":
+        assert "needs a front view" in block["reason"]
+    # no squat/hinge rule judged a seated clip
+    assert all(s["status"] in ("not_applicable", "disabled") for s in report["rules"] if s["rule"] not in HIP_RULES)
+
+
+def test_shared_squat_is_not_a_hip_rotation_test(example_analysis):
+    report = build_report(example_analysis)
+    assert report["movement"]["name"] == "squat"
+    assert "hip_rotation" not in report
