@@ -2,6 +2,12 @@
 layout and an OpenPose-style JSON folder, all made from the example's landmarks, give the reps,
 rule outcomes and measured values of the original analysis.
 
+Sports2D's own metre file is not 3-D: it is the picture scaled to metres, Z = 0 (or a fixed
+depth per marker). Read as world landmarks it made the front-view example flag knee valgus,
+depth and asymmetry on every rep; it is now recognised and not used as 3-D, so from the front
+nothing is judged (and the warnings say why), and from the side (a shared clip) the reps and
+findings are those of the original, with knee_twist (3-D only) "not assessed".
+
 What is lost on the way: the segmentation masks (lumbar_rounding says "not assessed"; heel_lift
 is judged without its foot-on-mask check; the example, a front-view squat, assesses neither) and,
 for TRC, the visibility (TRC has none: 1 where a point is written; points below 0.5 are not
@@ -62,6 +68,32 @@ def _assert_same(got, want, *, tol):
         np.testing.assert_allclose(g["values"][rule], vals, atol=tol, err_msg=rule)
 
 
+def _sports2d_pair(folder, seq, *, metres_3d: bool, z_per_marker: dict[str, float] | None = None):
+    """A ``*_px.trc`` / ``*_m.trc`` pair in Sports2D's layout and naming (HALPE_26) from a
+    sequence. ``metres_3d``: the metre file holds the 3-D world landmarks (as Pose2Sim
+    triangulates them); otherwise it is what Sports2D writes: the picture scaled to metres with
+    Z = 0, or the fixed depth per marker of ``visible_side`` (``z_per_marker``)."""
+    ok = seq.visibility >= 0.5
+    names = list(HALPE_TRC_NAMES.values()) + ["Hip", "Neck", "Head", "LSmallToe", "RSmallToe"]
+    idx = [INDEX[n] for n in HALPE_TRC_NAMES]
+    img = np.where(ok[..., None], seq.image_xyz, np.nan)[:, idx]
+    wld = np.where(ok[..., None], seq.world_xyz, np.nan)[:, idx]
+    extra = np.full((len(seq), 5, 3), np.nan)
+    px = np.concatenate([np.stack([img[..., 0], -img[..., 1], np.zeros_like(img[..., 0])], -1), extra], 1)
+    if metres_3d:
+        m = wld * np.array([1, -1, -1]) + np.array([0.0, 0.9, 0.0])  # floor origin
+    else:
+        scale = 1.75 / seq.height  # Sports2D scales by the person's height in pixels
+        z = np.array([(z_per_marker or {}).get(n, 0.0) for n in HALPE_TRC_NAMES.values()])
+        m = np.stack([scale * (img[..., 0] - seq.width / 2), -scale * (img[..., 1] - seq.height),
+                      np.broadcast_to(z, img[..., 0].shape)], -1)
+    m = np.concatenate([m, extra], 1)
+    px_path = folder / "clip_Sports2D_px_person00.trc"
+    _sports2d_trc(px_path, px.reshape(len(seq), -1), names, "m", seq.time_s, seq.fps)
+    _sports2d_trc(folder / "clip_Sports2D_m_person00.trc", m.reshape(len(seq), -1), names, "m", seq.time_s, seq.fps)
+    return px_path
+
+
 def _sports2d_trc(path, rows, names, units, time_s, fps):
     """A TRC as Sports2D writes it: 'm' in the header even for pixels, no blank line."""
     lines = ["PathFileType\t4\t(X/Y/Z)\t" + str(path),
@@ -87,18 +119,11 @@ def test_movescreen_trc_pair_analysed_again_gives_the_same_outcome(original, tmp
 
 
 @pytest.mark.model
-def test_sports2d_layout_trc_pair_gives_the_same_outcome(original, tmp_path):
+def test_sports2d_layout_trc_pair_with_3d_metres_gives_the_same_outcome(original, tmp_path):
+    """Sports2D's layout and HALPE_26 names, with 3-D metres as Pose2Sim triangulates them."""
     seq = original.sequence
     ok = seq.visibility >= 0.5
-    names = list(HALPE_TRC_NAMES.values()) + ["Hip", "Neck", "Head", "LSmallToe", "RSmallToe"]
-    idx = [INDEX[n] for n in HALPE_TRC_NAMES]
-    img = np.where(ok[..., None], seq.image_xyz, np.nan)[:, idx]
-    wld = np.where(ok[..., None], seq.world_xyz, np.nan)[:, idx]
-    extra = np.full((len(seq), 5, 3), np.nan)
-    px = np.concatenate([np.stack([img[..., 0], -img[..., 1], np.zeros_like(img[..., 0])], -1), extra], 1)
-    m = np.concatenate([wld * np.array([1, -1, -1]) + np.array([0.0, 0.9, 0.0]), extra], 1)  # floor origin
-    _sports2d_trc(tmp_path / "clip_Sports2D_px_person00.trc", px.reshape(len(seq), -1), names, "m", seq.time_s, seq.fps)
-    _sports2d_trc(tmp_path / "clip_Sports2D_m_person00.trc", m.reshape(len(seq), -1), names, "m", seq.time_s, seq.fps)
+    _sports2d_pair(tmp_path, seq, metres_3d=True)
     imp = read_trc(tmp_path / "clip_Sports2D_px_person00.trc", width=seq.width, height=seq.height)
     assert set(imp.source["markers_not_used"]) == {"Hip", "Neck", "Head", "LSmallToe", "RSmallToe"}
     assert "left_eye" in imp.source["landmarks_missing"] and "left_knee" in imp.source["landmarks_found"]
@@ -147,3 +172,63 @@ def test_two_d_only_json_has_no_world_and_says_so(tmp_path, synthetic_sequence):
     assert any("2-D keypoints only" in w for w in imp.warnings)
     assert any("30 fps was assumed" in w for w in imp.warnings)
     assert "left_heel" in imp.source["landmarks_missing"]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("z", [None, {"LHip": -0.1, "RHip": 0.1, "LKnee": -0.09, "RKnee": 0.09}])
+def test_sports2d_planar_metres_are_not_taken_for_3d(original, tmp_path, z):
+    """From the front, Sports2D's real pair (picture in px, the same picture in metres with
+    Z = 0 or a fixed depth per marker) has no 3-D: nothing is judged, nothing is flagged."""
+    seq = original.sequence
+    path = _sports2d_pair(tmp_path, seq, metres_3d=False, z_per_marker=z)
+    imp = read_trc(path)
+    assert np.isnan(imp.sequence.world_xyz).all()
+    assert imp.source["units"]["world"] is None
+    assert any("is a scaled picture, not 3-D" in w for w in imp.warnings)
+    again = analyze_input(path, AnalyzeOptions())
+    assert again.rules.findings == []
+    assert any("scaled picture, not 3-D" in w for w in again.warnings)
+    judged = {r for r, st in _outcome(original)["statuses"].items() if st in ("passed", "flagged")}
+    # not judged: "not assessed" (no rep) or "not applicable" (no squat or hinge recognised)
+    assert judged and all(_outcome(again)["statuses"][r] in ("not_assessed", "not_applicable")
+                          for r in judged)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_sports2d_side_view_pair_gives_the_same_reps_and_findings(tmp_path):
+    """Sports2D is made for side views: there the picture carries the reps and the side-view
+    rules, and only the 3-D measure (knee_twist) is lost."""
+    from tests.conftest import analyze_shared_clip
+
+    clip = analyze_shared_clip("squat_side_barbell_back_01.mp4")
+    seq = replace(clip.sequence, masks={})
+    kin = compute_kinematics(seq, clip.options)
+    want = replace(clip, sequence=seq, kinematics=kin, mask_columns=None, back_traces=None)
+    want.rules = evaluate_rules(kin, clip.config)
+    again = analyze_input(_sports2d_pair(tmp_path, seq, metres_3d=False), AnalyzeOptions())
+    g, w = _outcome(again), _outcome(want)
+    assert w["view"] == "side" and len(w["reps"]) >= 3
+    assert (g["reps"], g["view"], g["movement"], g["findings"]) == (w["reps"], w["view"], w["movement"], w["findings"])
+    lost = {r for r in w["statuses"] if g["statuses"][r] != w["statuses"][r]}
+    assert lost == {"knee_twist"} and g["statuses"]["knee_twist"] == "not_assessed"
+    for rule, st in w["statuses"].items():
+        if st in ("passed", "flagged") and rule not in lost:
+            np.testing.assert_allclose(g["values"][rule], w["values"][rule], atol=0.05, err_msg=rule)
+
+
+def test_is_planar_tells_a_scaled_picture_from_3d():
+    from movescreen.interop.trc import is_planar
+
+    rng = np.random.default_rng(1)
+    xyz = rng.uniform(-1, 1, (50, 33, 3))
+    assert not is_planar(xyz)
+    flat = xyz.copy()
+    flat[..., 2] = 0.0
+    assert is_planar(flat)
+    flat[..., 2] = rng.uniform(-0.2, 0.2, 33)  # a fixed depth per marker
+    assert is_planar(flat)
+    still = np.repeat(xyz[:1], 50, 0) + rng.normal(0, 1e-4, (50, 33, 3))  # standing still, 0.1 mm noise
+    assert not is_planar(still)
+    nan = np.full((50, 33, 3), np.nan)
+    assert not is_planar(nan)

@@ -315,6 +315,9 @@ def read_trc(path: str | os.PathLike[str], *, width: int | None = None, height: 
       frame. For OpenSim's axes (X forward, Y up, Z right) that is a side view.
     - A pixel file without a length partner has no world landmarks (NaN): the measures that need
       them, and in a front view the reps themselves, are "not assessed".
+    - A length file whose Z is constant for every marker (Sports2D's ``*_m.trc``: the picture
+      scaled to metres with Z = 0, or a fixed depth per marker) is not 3-D: it is not used as
+      world landmarks (see :func:`is_planar`), and the warnings say so.
     - TRC has no confidence: visibility and presence are 1 where a point is present, else 0.
     - Names are matched as in :func:`movescreen.interop.names.blazepose_name`; BlazePose points
       that no marker matches are NaN, and the rules that need them say "not assessed".
@@ -349,9 +352,18 @@ def read_trc(path: str | os.PathLike[str], *, width: int | None = None, height: 
     image = np.full((t_n, NUM_LANDMARKS, 3), np.nan)
     world = np.full((t_n, NUM_LANDMARKS, 3), np.nan)
     conversion: list[str] = []
+    world_used = m_trc is not None
     if m_trc is not None:
         mc, _ = _map_markers(m_trc)
         raw = _to_rows(m_trc, mc) * _scale_to_m(m_trc.units)
+        if is_planar(raw):
+            world_used = False
+            conversion.append(f"{files['world']}: not used as world landmarks (every marker's Z is constant)")
+            warnings.append(
+                f"{files['world']} is a scaled picture, not 3-D: every marker's Z stays constant "
+                "over time (Sports2D writes Z = 0 or a fixed depth per marker), so it was not used "
+                "as world landmarks; the measures that need 3-D landmarks are not assessed.")
+    if m_trc is not None and world_used:
         world = np.stack([raw[..., 0], -raw[..., 1], -raw[..., 2]], axis=-1)
         mid = (world[:, INDEX["left_hip"]] + world[:, INDEX["right_hip"]]) / 2
         with np.errstate(invalid="ignore"):
@@ -382,7 +394,7 @@ def read_trc(path: str | os.PathLike[str], *, width: int | None = None, height: 
         conversion.append("picture = orthographic view along Z of the 3-D markers, 1000 x 1000 px")
         warnings.append(f"{p.name} has no pixel coordinates: the picture landmarks are a view of "
                         "the 3-D markers along their Z axis (a side view for OpenSim's axes).")
-    if m_trc is None:
+    if not world_used:
         warnings.append(f"{p.name} has no 3-D (world) landmarks: the measures that need them are "
                         "not assessed, and from the front no repetition can be found.")
     if missing:
@@ -415,7 +427,7 @@ def read_trc(path: str | os.PathLike[str], *, width: int | None = None, height: 
         "format": "trc",
         "files": files,
         "units": {"pixels": "px" if px_trc is not None else None,
-                  "world": (m_trc.units or "m") if m_trc is not None else None},
+                  "world": (m_trc.units or "m") if m_trc is not None and world_used else None},
         "landmarks_found": found,
         "landmarks_missing": missing,
         "markers_not_used": unused,
@@ -424,6 +436,20 @@ def read_trc(path: str | os.PathLike[str], *, width: int | None = None, height: 
         "masks": "none: the back-outline and foot-on-mask measures are not made",
     }
     return ImportedLandmarks(seq, source, warnings)
+
+
+def is_planar(xyz: np.ndarray, tol_m: float = 1e-6) -> bool:
+    """True when every marker's Z is constant over time (within ``tol_m`` metres): a picture
+    scaled to metres, as Sports2D's ``*_m.trc`` (Z = 0, or a fixed normative depth per marker
+    with ``visible_side``), not 3-D landmarks. ``xyz`` is (T, 33, 3) in metres. The tolerance
+    is a micrometre: a real 3-D recording, even of someone standing still, varies more."""
+    z = np.asarray(xyz, np.float64)[..., 2]
+    ok = np.isfinite(z).sum(axis=0) >= 2
+    if not ok.any():
+        return False
+    with np.errstate(invalid="ignore"):
+        spread = np.nanmax(z[:, ok], axis=0) - np.nanmin(z[:, ok], axis=0)
+    return bool(np.all(spread <= tol_m))
 
 
 def _project(world_yup: np.ndarray, size_px: int = 1000) -> np.ndarray:
