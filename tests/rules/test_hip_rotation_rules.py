@@ -123,3 +123,33 @@ def test_pain_gives_a_referral_as_for_other_movements():
     assert "medical professional" in res.pain["recommendation"]
     hip = next(j for j in res.joints if j["joint"] == "hip")
     assert hip["status"] == "pain_reported"
+
+
+@pytest.mark.parametrize("motion, test", [
+    (lambda: make_seated_rotation(internal_deg=(35.0, 25.0), **NOISE), "hip_rotation_seated"),
+    (lambda: make_figure4(both_sides=True, **NOISE), "figure4"),
+    (lambda: make_hip_9090(**NOISE), "hip_9090"),
+    (lambda: make_seated_rotation(yaw_deg=90.0), "hip_rotation_seated"),
+])
+def test_report_json_has_a_valid_hip_rotation_block(tmp_path, motion, test):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    from movescreen.pipeline import analyze_input, build_report
+    from movescreen.sinks import clean_for_json, write_landmarks_csv
+
+    csv = write_landmarks_csv(tmp_path / "landmarks.csv", motion().sequence)
+    report = json.loads(json.dumps(clean_for_json(build_report(analyze_input(csv, AnalyzeOptions()))),
+                                   allow_nan=False))
+    schema = json.loads((Path(__file__).resolve().parents[2] / "src" / "movescreen" / "schemas"
+                         / "report.schema.json").read_text())
+    jsonschema.validate(report, schema)
+    block = report["hip_rotation"]
+    assert block["test"] == test == report["movement"]["name"]
+    if test == "hip_rotation_seated" and block["assessed"]:
+        assert block["sides"]["left"]["internal"]["value"] == pytest.approx(35.0, abs=3.0)
+        assert block["sides"]["right"]["internal"]["value"] == pytest.approx(25.0, abs=3.0)
+        assert block["asymmetry_deg"]["internal"] == pytest.approx(10.0, abs=4.0)
+        assert block["normal_range"]["internal_deg"] == [30.0, 45.0]

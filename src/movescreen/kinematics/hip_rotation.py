@@ -477,7 +477,11 @@ def apply_hip_rotation_test(kin: Any, raw: Any, requested: str) -> Any:
                 end_frame=int(frames[-1]), order="top_first", turn_frame=int(frames[len(frames) // 2]),
                 descent_s=float("nan"), pause_s=float("nan"), ascent_s=float("nan"),
                 total_s=float(np.asarray(table["time_s"])[-1] - np.asarray(table["time_s"])[0]),
-                partial=False, view=str(kin.view.view), metrics={})
+                partial=False, view=str(kin.view.view),
+                # squat/hinge peaks do not describe a seated test: present (the schema needs
+                # them) but not measured; the hip measures are in report.json's hip_rotation
+                metrics={k: float("nan") for k in ("peak_hip_flexion_deg", "peak_knee_flexion_deg",
+                                                    "peak_trunk_inclination_deg")})
     # the squat/hinge reading ("read as 'other' ... no squat or hinge rule was run") does not apply
     warnings = [w for w in warnings if not w.startswith("This clip was read as '")]
     prov = dict(kin.provenance)
