@@ -417,6 +417,10 @@ def render_html(folder: AnalysisFolder, base: Path | None = None) -> str:
         ("quality", "Quality", _quality(folder)),
         ("provenance", "Provenance", _provenance(folder)),
     ]
+    from movescreen.render.hip_rotation import hip_rotation_section  # issue 13
+
+    if (hip := hip_rotation_section(folder.report)) is not None:
+        sections.insert(1, ("hip_rotation", "Hip rotation", hip))
     nav = " &middot; ".join(f'<a href="#{sid}">{esc(title)}</a>' for sid, title, _ in sections)
     body = "\n".join(f'<section id="{sid}"><h2>{esc(title)}</h2>\n{html}\n</section>'
                      for sid, title, html in sections)
