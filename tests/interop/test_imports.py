@@ -232,3 +232,23 @@ def test_is_planar_tells_a_scaled_picture_from_3d():
     assert not is_planar(still)
     nan = np.full((50, 33, 3), np.nan)
     assert not is_planar(nan)
+
+
+@pytest.mark.model
+def test_a_layout_without_feet_says_not_assessed_for_the_rule_that_needs_them(original, tmp_path):
+    """COCO-17 has no heel or toe: knee_twist (knee against foot direction) is "not assessed"
+    with its reason; every other rule comes out as in the original."""
+    folder = write_openpose_folder(tmp_path / "coco", original.sequence, layout="COCO_17")
+    imp = read_openpose_folder(folder, fps=original.sequence.fps, width=original.sequence.width,
+                               height=original.sequence.height)
+    assert {"left_heel", "right_foot_index"} <= set(imp.source["landmarks_missing"])
+    kin = compute_kinematics(imp.sequence, AnalyzeOptions())
+    again = replace(original, sequence=imp.sequence, kinematics=kin)
+    again.rules = evaluate_rules(kin, original.config)
+    g, w = _outcome(again), _outcome(original)
+    assert w["statuses"]["knee_twist"] == "passed" and g["statuses"]["knee_twist"] == "not_assessed"
+    [st] = [x for x in again.rules.statuses if x.rule == "knee_twist"]
+    assert "could not be measured" in st.reason
+    assert {r: v for r, v in g["statuses"].items() if r != "knee_twist"} == \
+        {r: v for r, v in w["statuses"].items() if r != "knee_twist"}
+    assert g["reps"] == w["reps"] and g["findings"] == w["findings"]
