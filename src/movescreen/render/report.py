@@ -75,6 +75,9 @@ figcaption{font-size:.85rem;color:var(--muted);overflow-wrap:anywhere}
 video{display:block;max-width:100%;max-height:80vh;margin:0 auto;background:#000;border-radius:8px}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px;font-size:.8rem}
 ul{padding-left:1.2em}
+.na{color:var(--muted);font-style:italic}
+.badge.borderline{background:#6b7280}
+.unc{color:var(--muted)}
 @media (max-width:600px){body{font-size:15px}main{padding:8px}}
 """
 
@@ -162,10 +165,89 @@ def _summary(folder: AnalysisFolder) -> str:
             seen = j.get("seen")
             rows.append([esc(name.replace("_", " ")), esc(j.get("role")),
                          "yes" if seen is True else "no" if seen is False else esc(seen),
-                         esc(j.get("status")), esc(", ".join(r.replace("_", " ") for r in rules)) or "&ndash;"])
+                         _joint_status(j), esc(", ".join(r.replace("_", " ") for r in rules)) or "&ndash;"])
         html.append("<h3>Joint by joint</h3>")
-        html.append(_table(["joint", "role", "seen", "status", "findings"], rows))
+        html.append(_table(["joint", "role", "seen", "status", "findings"], rows, wrap={2, 3}))
     return "\n".join(html)
+
+
+def _joint_status(j: dict[str, Any]) -> str:
+    """A joint's status cell: never a bare "ok" without a judgement, "not assessed" with its why."""
+    status = str(j.get("status") or "").replace("_", " ")
+    if status in ("not assessed", "not assessed."):
+        reason = j.get("reason")
+        return f'<span class="na">not assessed</span>{": " + esc(reason) if reason else ""}'
+    if status == "ok":
+        checked = j.get("rules_checked")
+        if isinstance(checked, list) and checked:
+            return "ok (checked: " + esc(", ".join(str(c).replace("_", " ") for c in checked)) + ")"
+        if checked is not None:  # the summary says no rule judged it: not an "ok"
+            return '<span class="na">not assessed</span>: no rule could judge it'
+    return esc(status)
+
+
+RULE_STATUS_TEXT = {
+    "passed": "checked and passed",
+    "flagged": "checked: finding(s) above",
+    "not_assessed": "not checked",
+    "not_applicable": "does not apply",
+    "disabled": "switched off",
+}
+
+
+def _rules_checked(folder: AnalysisFolder) -> str:
+    """What was checked and passed, what found something, and what could not be checked and why."""
+    statuses = [s for s in (folder.report.get("rules") or []) if isinstance(s, dict)]
+    if not statuses:
+        return '<p class="muted">This report lists no rule statuses.</p>'
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for s in statuses:
+        groups.setdefault(str(s.get("status")), []).append(s)
+    out = []
+    for key, title in (("passed", "Checked and passed"), ("flagged", "Checked, with findings"),
+                       ("not_assessed", "Could not be checked"), ("not_applicable", "Does not apply to this movement"),
+                       ("disabled", "Switched off")):
+        items = groups.get(key) or []
+        if not items:
+            continue
+        out.append(f'<h3>{esc(title)} ({len(items)})</h3><ul class="rules-{esc(key)}">')
+        for s in items:
+            name = esc(str(s.get("rule", "")).replace("_", " "))
+            vals = [v for v in (s.get("values") or []) if isinstance(v, (int, float)) and math.isfinite(v)]
+            detail = esc(s.get("reason") or "")
+            if key == "passed" and vals:
+                detail += f" Values: {esc(', '.join(f'{v:.3g}' for v in vals[:12]))}{' ...' if len(vals) > 12 else ''}."
+            out.append(f'<li data-rule="{esc(s.get("rule"))}" data-status="{esc(key)}"><strong>{name}</strong>: {detail}</li>')
+        out.append("</ul>")
+    return "\n".join(out)
+
+
+BLOCKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("a turned body", ("turned",)),
+    ("the camera view (the rule needs another view)", ("this rep was filmed from the",)),
+    ("a cut in the video", ("cut in the video", " cut", "shot change", "camera jump")),
+    ("a body part outside the picture", ("outside the picture", "cut off")),
+    ("landmarks barely visible", ("barely visible", "low confidence", "not visible", "hidden")),
+    ("an impossible value (tracking error)", ("outside what a body can do",)),
+    ("a partial rep", ("partial rep",)),
+)
+
+
+def blocked_rules(report: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """What kept rules from judging, grouped by cause: [(cause, ["rule (rep n)", ...])]."""
+    out: dict[str, list[str]] = {}
+    for n in report.get("not_assessed") or []:
+        if not isinstance(n, dict):
+            continue
+        reason = str(n.get("reason") or "").lower()
+        for cause, words in BLOCKERS:
+            if any(w in reason for w in words):
+                rep = f" (rep {n.get('rep')})" if n.get("rep") is not None else ""
+                item = f"{str(n.get('rule', '')).replace('_', ' ')}{rep}"
+                if item not in out.setdefault(cause, []):
+                    out[cause].append(item)
+                break
+    return [(c, out[c]) for c, _ in BLOCKERS if c in out]
 
 
 def _compensating(finding: dict[str, Any]) -> tuple[str, ...]:
@@ -181,7 +263,9 @@ def _safety(folder: AnalysisFolder) -> str:
         parts.append(f"<br>{esc(safety['pain_guidance'])}")
     parts.append("</section>")
     pain = folder.report.get("pain")
-    if isinstance(pain, dict) and (pain.get("reported") or pain.get("recommendation")):
+    reported = isinstance(pain, dict) and (pain.get("reported") not in (None, False, "")
+                                           or pain.get("referral") is True)
+    if reported and isinstance(pain, dict):
         parts.append('<section class="safety pain" id="pain"><strong>Pain reported.</strong> ')
         if pain.get("reported") not in (None, True, False):
             parts.append(f"&ldquo;{esc(pain.get('reported'))}&rdquo; ")
@@ -235,12 +319,18 @@ def _findings(folder: AnalysisFolder, times: _Times) -> str:
         deg = "&deg;" if f.get("unit") in (None, "deg") else ""
         conf = f.get("confidence")
         conf_txt = f"{100 * conf:.0f}%" if isinstance(conf, (int, float)) and math.isfinite(conf) else "&ndash;"
+        u = f.get("uncertainty")
+        pm = (f' <span class="unc">&plusmn; {_num(u, 2 if abs(u) < 1 else 1)}{deg}</span>'
+              if isinstance(u, (int, float)) and not isinstance(u, bool) and math.isfinite(u) else "")
+        border = (' <span class="badge borderline" title="value &plusmn; uncertainty straddles a threshold">'
+                  "borderline</span>" if f.get("borderline") is True else "")
+        digits = 2 if isinstance(f.get("value"), (int, float)) and abs(f["value"]) < 2 else 1
         out.append(
             f'<article class="finding {esc(sev if sev in SEVERITIES else "note")}" id="finding-{i}">'
-            f'<h3>{_badge(sev)} {esc(str(f.get("rule", "")).replace("_", " "))}'
+            f'<h3>{_badge(sev)}{border} {esc(str(f.get("rule", "")).replace("_", " "))}'
             f' <span class="muted">rep {esc(f.get("rep"))}, side {esc(f.get("side"))}</span></h3>'
-            f'<p><strong>Measured</strong> {_num(f.get("value"))}{deg}{esc(unit)} '
-            f'(threshold {_num(f.get("threshold"))}{deg}{esc(unit)}); confidence {conf_txt}; '
+            f'<p><strong>Measured</strong> <span class="value">{_num(f.get("value"), digits)}{deg}{pm}{esc(unit)}</span> '
+            f'(threshold {_num(f.get("threshold"), digits)}{deg}{esc(unit)}); confidence {conf_txt}; '
             f'view {esc(f.get("view"))}; frames {esc(f.get("frame_start"))}&ndash;{esc(f.get("frame_end"))}, '
             f'worst {esc(f.get("worst_frame"))} (t = {_num(times(f.get("worst_frame")), 2)} s)</p>'
             f'<p><strong>For the client:</strong> {esc(f.get("message_client"))}</p>'
@@ -359,6 +449,22 @@ def _quality(folder: AnalysisFolder) -> str:
         ["most people seen at once", esc(q.get("max_people_seen"))],
     ]
     out = [_table(["quality", "value"], rows)]
+    shots = r.get("shots")
+    if isinstance(shots, list) and len(shots) > 1:
+        out.append(f"<p>The video has {len(shots)} shots (cuts or camera jumps); each was analysed on its own "
+                   "and no rep spans a cut:</p><ul>")
+        for k, sh in enumerate(shots, start=1):
+            if isinstance(sh, dict):
+                a = sh.get("start_frame", sh.get("start"))
+                b = sh.get("end_frame", sh.get("end"))
+                out.append(f"<li>shot {k}: frames {esc(a)}&ndash;{esc(b)}</li>")
+        out.append("</ul>")
+    blocked = blocked_rules(r)
+    if blocked:
+        out.append('<p>Rules that could not judge, and what blocked them:</p><ul class="blocked">')
+        for cause, items in blocked:
+            out.append(f"<li><strong>{esc(cause)}</strong>: {esc(', '.join(items))}</li>")
+        out.append("</ul>")
     if warnings:
         out.append("<ul>" + "".join(f"<li>{esc(w)}</li>" for w in warnings) + "</ul>")
     else:
@@ -411,6 +517,7 @@ def render_html(folder: AnalysisFolder, base: Path | None = None) -> str:
         ("summary", "Summary", _summary(folder)),
         ("reps", "Reps", _reps_table(folder, times)),
         ("findings", "Findings", _findings(folder, times)),
+        ("rules", "Rules checked", _rules_checked(folder)),
         ("plots", "Angles over time", _plots(folder)),
         ("frames", "Key frames", _gallery(folder, base)),
         ("video", "Annotated video", _video(base)),

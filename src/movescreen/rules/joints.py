@@ -46,19 +46,36 @@ def _median_metric(kin: Kinematics, key: str) -> float:
     return float(np.median(vals)) if vals else float("nan")
 
 
+def _short_reason(reason: str) -> str:
+    """A rule status reason cut to its first sentence, for a table cell."""
+    first = reason.strip().split(". ")[0].rstrip(".")
+    return first[:1].lower() + first[1:] if first else "nothing could be measured"
+
+
 def summarize_joints(
     kin: Kinematics, findings: Sequence[Finding], statuses: Sequence[Any], *, pain: str | None = None
 ) -> list[dict[str, Any]]:
     """One entry per joint: role, what was seen (a sentence with numbers), status.
 
     Status is one of ``pain_reported``, ``compensating`` (a stable joint moved in place of a
-    mobile one), ``not_doing_its_job`` (a mobile joint whose job was taken over),
-    ``ok``, ``not_assessed``.
+    mobile one), ``not_doing_its_job`` (a mobile joint whose job was taken over), ``ok`` (at
+    least one rule about the joint judged a rep and none found a compensation), ``not_assessed``
+    (no rule about the joint could judge: ``reason`` says why, e.g. it needs a side view). A
+    joint is never ``ok`` without a judgement: a measured angle alone is not one.
+    ``rules_checked`` / ``rules_not_assessed`` list the rules about the joint (the joint that
+    compensates or the joint whose job was taken) that judged, or could not.
     """
+    from movescreen.rules.engine import RULES_BY_ID  # the engine imports this module
+
     painful = joints_in_pain(pain)
     out = []
     for joint, role, metric in JOINTS:
         value = _median_metric(kin, metric)
+        about = [s for s in statuses
+                 if s.rule in RULES_BY_ID and joint in (RULES_BY_ID[s.rule].joint, RULES_BY_ID[s.rule].instead_of)]
+        checked = sorted({RULES_BY_ID[s.rule].finding_id for s in about if s.status in ("passed", "flagged")})
+        unjudged = [s for s in about if s.status == "not_assessed"]
+        not_checked = sorted({RULES_BY_ID[s.rule].finding_id for s in unjudged} - set(checked))
         as_comp = [f for f in findings if f.evidence.get("compensating_joint") == joint and f.severity != "note"]
         as_victim = [
             f for f in findings
@@ -70,7 +87,7 @@ def summarize_joints(
                 "ankle": f"typical peak dorsiflexion {value:.0f} deg",
                 "knee": f"typical peak knee flexion {value:.0f} deg",
                 "hip": f"typical peak hip flexion {value:.0f} deg",
-                "lumbar_spine": f"typical peak back-outline bend {value:+.0f} deg relative to standing",
+                "lumbar_spine": f"typical peak back-outline bend {value:+.0f} deg",
             }[joint]
             parts.append(what)
         if as_comp:
@@ -79,17 +96,26 @@ def summarize_joints(
         if as_victim:
             rules = sorted({f.rule for f in as_victim})
             parts.append(f"its job was taken over in {len({f.rep for f in as_victim})} rep(s) ({', '.join(rules)})")
+        reason = None
         if joint in painful:
             status = "pain_reported"
         elif as_comp and role == "stable":
             status = "compensating"
         elif as_victim or (as_comp and role == "mobile"):
             status = "not_doing_its_job"
-        elif np.isfinite(value):
+        elif checked:
             status = "ok"
+            parts.append(f"checked and passed: {', '.join(c.replace('_', ' ') for c in checked)}")
         else:
             status = "not_assessed"
-            parts.append("not measurable from this camera view")
+            if unjudged:
+                first = unjudged[0]
+                reason = f"{RULES_BY_ID[first.rule].finding_id.replace('_', ' ')}: {_short_reason(first.reason)}"
+            elif about:
+                reason = _short_reason(about[0].reason)
+            else:
+                reason = "no rule judges this joint"
+            parts.append(f"not assessed: {reason}")
         worst = max((SEVERITY_RANK[f.severity] for f in as_comp + as_victim), default=-1)
         out.append({
             "joint": joint,
@@ -97,6 +123,9 @@ def summarize_joints(
             "role": role,
             "seen": "; ".join(parts) if parts else "nothing measured",
             "status": status,
+            "reason": reason,
+            "rules_checked": checked,
+            "rules_not_assessed": not_checked,
             "worst_severity": [k for k, v in SEVERITY_RANK.items() if v == worst][0] if worst >= 0 else None,
             "value": value if np.isfinite(value) else None,
             "metric": metric,
