@@ -40,3 +40,17 @@ def test_analyze_a_trc_with_every_export(example_analysis, tmp_path):
 def test_unknown_export_is_a_usage_error(tmp_path):
     r = CliRunner().invoke(main, ["analyze", str(tmp_path / "x.mp4"), "--export", "trc,xls"])
     assert r.exit_code == 2 and "expected some of trc, mot, parquet, c3d" in r.output
+
+
+@pytest.mark.model
+def test_report_html_says_where_the_landmarks_came_from(example_analysis, tmp_path):
+    seq = replace(example_analysis.sequence, masks={})
+    write_trc_px(tmp_path / "in" / "clip_px.trc", seq)
+    write_trc_m(tmp_path / "in" / "clip_m.trc", seq)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["analyze", str(tmp_path / "in" / "clip_px.trc"), "--out", str(out),
+                                  "--no-video", "--no-frames"])
+    assert r.exit_code == 0, r.output
+    html = (out / "report.html").read_text()
+    assert "landmarks from" in html
+    assert "trc (pixels: clip_px.trc, world: clip_m.trc): imported from another tool" in html

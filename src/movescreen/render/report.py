@@ -492,6 +492,18 @@ def _provenance(folder: AnalysisFolder) -> str:
     ]
     for k, v in (p.get("versions") or {}).items():
         rows.append([esc(f"version: {k}"), esc(v)])
+    src = r.get("landmarks_source")
+    if isinstance(src, dict):  # landmarks imported from another tool (interop), not estimated here
+        files = src.get("files")
+        where = (", ".join(f"{k}: {v}" for k, v in files.items()) if isinstance(files, dict)
+                 else f"folder {src.get('folder')}, {files} files")
+        layout = f", layout {src['layout']}" if src.get("layout") else ""
+        rows.insert(3, ["landmarks from", esc(
+            f"{src.get('format')} ({where}{layout}): imported from another tool, not estimated "
+            "by the pose model named below")])
+        missing = src.get("landmarks_missing") or []
+        rows.insert(4, ["landmarks missing", esc(f"{len(missing)} of 33: {', '.join(map(str, missing))}"
+                                                 if missing else "none")])
     details = {k: p.get(k) for k in ("settings", "filter", "config") if p.get(k) is not None}
     out = [_table(["item", "value"], rows)]
     if details:
