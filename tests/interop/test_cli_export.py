@@ -54,3 +54,26 @@ def test_report_html_says_where_the_landmarks_came_from(example_analysis, tmp_pa
     html = (out / "report.html").read_text()
     assert "landmarks from" in html
     assert "trc (pixels: clip_px.trc, world: clip_m.trc): imported from another tool" in html
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_batch_writes_the_exports_beside_each_videos_outputs(tmp_path):
+    """`movescreen batch --export trc,mot` (one real video, one worker)."""
+    import shutil
+
+    from tests.conftest import EXAMPLE_VIDEO
+
+    folder = tmp_path / "clients"
+    folder.mkdir()
+    shutil.copy(EXAMPLE_VIDEO, folder / "anna.mp4")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["batch", str(folder), "--out", str(out), "--workers", "1",
+                                  "--no-video", "--no-frames", "--no-html", "--no-masks",
+                                  "--no-people-scan", "--quiet", "--export", "trc,mot"])
+    assert r.exit_code == 0, r.output
+    report = json.loads((out / "anna" / "report.json").read_text())
+    assert {"landmarks_px.trc", "landmarks_m.trc", "angles.mot"} <= set(report["outputs"].values())
+    for f in ("landmarks_px.trc", "landmarks_m.trc", "angles.mot"):
+        assert (out / "anna" / f).stat().st_size > 1000
+    assert not (out / "anna" / "landmarks.parquet").exists()  # only what was asked
