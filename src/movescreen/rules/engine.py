@@ -132,7 +132,8 @@ def gate(rule: Rule, ctx: RuleContext, rep: Rep, cfg: RuleConfig, m: Measurement
         groups = _side_groups(m.landmarks)
         raw = ctx.kin.sequence.visibility[rows][:, [INDEX[n] for n in m.landmarks]]
         known = bool(np.isfinite(raw).any())  # imported landmarks may carry no visibility at all
-        vis = max(ctx.visibility(g, rows) for g in groups)
+        # every landmark of a side must be seen (a median over all of them would hide one bad one)
+        vis = max(min(ctx.visibility((n,), rows) for n in g) for g in groups)
         need = cfg.params.get("min_visibility", 0.5)
         if known and vis < need:
             return (f"the landmarks it needs ({', '.join(sorted({n.split('_', 1)[-1] for n in m.landmarks}))}) "

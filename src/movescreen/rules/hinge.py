@@ -71,7 +71,9 @@ def judge_lumbar_rounding(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measur
         last_row=int(zone.max()),
         side="none",
         confidence=float(np.clip(conf_v, 0, 1)),
-        scatter=scatter(bend[use]),
+        # over +-6 frames around the worst frame (the zone alone can be 3-5 frames: too few)
+        scatter=scatter(around(np.where(ctx.col("lumbar_confidence") >= cfg.min_confidence, ctx.col(LUMBAR), np.nan),
+                               worst, 6)),
         landmarks=TRUNK_MARKS,
         evidence={
             "column": LUMBAR,
