@@ -54,3 +54,28 @@ def test_progress_metrics_per_side(tmp_path):
     f4, _ = _analyse(tmp_path / "f4", make_figure4(crossed="left", shin_from_horizontal_deg=20.0))
     assert progress_metrics(f4)["figure4_shin_left_deg"] == pytest.approx(20.0, abs=2.5)
     assert all(v is None for v in progress_metrics({"movement": {"name": "squat"}}).values())
+
+
+def test_workspace_progress_plots_hip_rotation_per_side(tmp_path):
+    pytest.importorskip("sqlalchemy", reason="needs the workspace extra: pip install -e '.[workspace]'")
+    pytest.importorskip("fastapi", reason="needs the workspace extra: pip install -e '.[workspace]'")
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from movescreen.workspace import app, store
+
+    weeks = []
+    for i, ir_left in enumerate((20.0, 28.0, 36.0)):  # a hip-mobility block: the left hip improves
+        report, _ = _analyse(tmp_path / f"w{i}", make_seated_rotation(internal_deg=(ir_left, 40.0)))
+        weeks.append(SimpleNamespace(id=i + 1, date=dt.date(2026, 1, 5) + dt.timedelta(weeks=i),
+                                     movement="hip_rotation_seated", report_json=json.dumps(report)))
+    prog = store.hip_rotation_progress(weeks)
+    left = [r["left"] for r in prog["hip_internal_rotation"]]
+    right = [r["right"] for r in prog["hip_internal_rotation"]]
+    assert left == pytest.approx([20.0, 28.0, 36.0], abs=1.0)
+    assert right == pytest.approx([40.0, 40.0, 40.0], abs=1.0)
+    assert all(r["left"] is None for r in prog["figure4_shin"])
+    p = {"sessions": [{"date": w.date.isoformat()} for w in weeks],
+         "metrics": {k: [] for k in store.METRICS}, "findings_per_rule": {}, "hip_rotation": prog}
+    svgs = [s for s in app._progress_plots(p) if "Hip internal rotation" in s]
+    assert len(svgs) == 1 and ">left<" in svgs[0] and ">right<" in svgs[0]

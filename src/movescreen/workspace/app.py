@@ -269,7 +269,8 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
                     "confirmed": len(tool) - cnt["disagree"] + sum(1 for f in fs if f.origin != "tool")})
         return {"client": {"id": c.id, "name": c.name},
                 "sessions": [session_json(x, full=False) for x in sessions],
-                "metrics": metrics, "findings_per_rule": rules}
+                "metrics": metrics, "findings_per_rule": rules,
+                "hip_rotation": store.hip_rotation_progress(sessions)}  # issue 13, per side
 
     # ---------------------------------------------------------------- JSON API
     @app.get("/api/clients")
@@ -615,6 +616,11 @@ def _progress_plots(p: dict[str, Any]) -> list[str]:
         if pts:
             out.append(plots.line_plot(by_mov, title=label, xlabel="date", ylabel=unit,
                                        xticks=ticks))
+    for k, (label, unit) in store.HIP_METRICS.items():  # issue 13: left and right lines
+        rows = p.get("hip_rotation", {}).get(k, [])
+        sides = {s: [(xof(r["date"]), r[s]) for r in rows if r[s] is not None] for s in ("left", "right")}
+        if any(sides.values()):
+            out.append(plots.line_plot(sides, title=label, xlabel="date", ylabel=unit, xticks=ticks))
     for rule, rows in p["findings_per_rule"].items():
         out.append(plots.line_plot(
             {"tool": [(xof(r["date"]), float(r["tool"])) for r in rows],

@@ -218,3 +218,29 @@ def key_frames(out: Path, rep: int | None = None) -> list[str]:
         mine = [n for n in names if n.startswith(f"rep{rep:02d}")]
         return mine or names[:2]
     return names
+
+
+# --- hip rotation screen (issue 13): read from each session's report.json, no extra column ----
+HIP_METRICS = {
+    "hip_internal_rotation": ("Hip internal rotation, seated (left and right)", "deg"),
+    "hip_external_rotation": ("Hip external rotation, seated (left and right)", "deg"),
+    "figure4_shin": ("Figure-4 crossed shin from horizontal (left and right; lower = more rotation)", "deg"),
+}
+
+
+def hip_rotation_progress(sessions: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """Per metric of :data:`HIP_METRICS`: one row per session with its ``left`` and ``right``
+    value (None where that session did not measure it)."""
+    from movescreen.kinematics.hip_rotation import progress_metrics
+
+    out: dict[str, list[dict[str, Any]]] = {k: [] for k in HIP_METRICS}
+    for x in sessions:
+        try:
+            report = json.loads(x.report_json or "{}")
+        except ValueError:
+            report = {}
+        m = progress_metrics(report if isinstance(report, dict) else {})
+        for k in HIP_METRICS:
+            out[k].append({"session_id": x.id, "date": x.date.isoformat(), "movement": x.movement,
+                           "left": m.get(f"{k}_left_deg"), "right": m.get(f"{k}_right_deg")})
+    return out
