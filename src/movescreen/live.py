@@ -39,7 +39,7 @@ import numpy.typing as npt
 from movescreen.errors import InputError, MovescreenError, NoPersonError
 from movescreen.safety import DISCLAIMER, PAIN_GUIDANCE
 from movescreen.sources import FrameSource, detect_content_box, open_source
-from movescreen.stream import Event, LiveStep, StepOutput, summarize_session
+from movescreen.stream import Event, LiveStep, StepOutput, nan_safe, summarize_session
 from movescreen.types import Frame
 
 Image = npt.NDArray[np.uint8]
@@ -539,8 +539,10 @@ def run_live(
     t_start = time.perf_counter()
 
     def emit(ev: Event) -> None:
+        # every event is JSON-ready here, whichever part made it (NaN -> null): a NaN that
+        # slipped through must not end the session
         ev = {"event": ev["event"], "t_s": round(time.perf_counter() - t_start, 3),
-              **{k: v for k, v in ev.items() if k != "event"}}
+              **{k: v for k, v in nan_safe(ev).items() if k != "event"}}
         summary.events.append(ev)
         line = json.dumps(ev, allow_nan=False, default=str)
         if headless:

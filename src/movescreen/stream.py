@@ -120,12 +120,12 @@ class StepOutput:
     cue: str = ""
 
 
-def _nan_safe(v: Any) -> Any:
+def nan_safe(v: Any) -> Any:
     """JSON-ready values: NaN/inf become None, numpy scalars become Python numbers."""
     if isinstance(v, dict):
-        return {str(k): _nan_safe(x) for k, x in v.items()}
+        return {str(k): nan_safe(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_nan_safe(x) for x in v]
+        return [nan_safe(x) for x in v]
     if isinstance(v, (np.floating, float)):
         f = float(v)
         return round(f, 4) if math.isfinite(f) else None
@@ -232,22 +232,38 @@ class RowLog:
     def visibility(self, row: int) -> npt.NDArray[np.float32]:
         return self._vis[row]
 
-    def sequence(self, start: int = 0, stop: int | None = None) -> LandmarkSequence:
+    def sequence(self, start: int = 0, stop: int | None = None, *,
+                 bridge_s: float = 0.0) -> LandmarkSequence:
         """Rows ``[start, stop)`` as a :class:`LandmarkSequence` (masks where still kept).
 
-        The frame rate is measured from the rows' timestamps (one row per source frame).
+        The frame rate is measured from the rows' timestamps (one row per source frame). With
+        ``bridge_s`` > 0, the landmarks of runs of dropped frames up to that long (see
+        :func:`_dropped_gaps`) are interpolated linearly in time between the poses on either
+        side, with the lower of their visibilities, so that the kinematics of a slow machine's
+        session see the movement the frames it could not process would have shown, and
+        ``analyze``'s short-gap rule (0.25 s) does not cut a rep at every drop.
         """
         stop = self.n if stop is None else min(stop, self.n)
         t = np.array(self._t[start:stop], np.float64)
         fps = float((len(t) - 1) / (t[-1] - t[0])) if len(t) > 1 and t[-1] > t[0] else self.fps
         masks = {r - start: m for r, m in self.masks.items() if start <= r < stop}
+        img, wld = self._img[start:stop].copy(), self._wld[start:stop].copy()
+        vis, pres = self._vis[start:stop].copy(), self._pres[start:stop].copy()
+        if bridge_s > 0:
+            has = np.isfinite(img[:, :, 0]).any(axis=1)
+            for s, e in _dropped_gaps(has, self._done[start:stop], t, bridge_s):
+                w = ((t[s:e] - t[s - 1]) / (t[e] - t[s - 1]))[:, None, None].astype(np.float32)
+                for a in (img, wld):
+                    a[s:e] = a[s - 1] + w * (a[e] - a[s - 1])
+                for a in (vis, pres):
+                    a[s:e] = np.minimum(a[s - 1], a[e])
         return LandmarkSequence(
             frame_index=np.asarray(self.frames[start:stop], np.int64),
             time_s=t,
-            image_xyz=self._img[start:stop].copy(),
-            visibility=self._vis[start:stop].copy(),
-            presence=self._pres[start:stop].copy(),
-            world_xyz=self._wld[start:stop].copy(),
+            image_xyz=img,
+            visibility=vis,
+            presence=pres,
+            world_xyz=wld,
             width=self.width,
             height=self.height,
             fps=min(fps, 1000.0),
@@ -431,26 +447,52 @@ class Calibrator:
 # ---------------------------------------------------------------------------- reps
 
 
+FILL_GAP_S = 0.25
+"""Pose-less gaps ``analyze`` fills by interpolation (``fill_gaps``' default ``max_gap_s``)."""
+
+
+def _dropped_gaps(has_value: npt.NDArray[np.bool_], processed: npt.NDArray[np.bool_],
+                  time_s: FloatArray, max_s: float) -> list[tuple[int, int]]:
+    """Interior runs ``[s, e)`` of rows without a value that a slow machine made.
+
+    A run qualifies when it has a value on both sides, spans at most ``max_s`` seconds (from the
+    measured row before it to the one after it) and holds at least one dropped frame. A frame
+    that was processed but gave no pose counts as part of such a run: right after a jump of
+    several frames MediaPipe's tracker often loses the person for one frame, which says nothing
+    about the movement. A run of pose-less frames with nothing dropped qualifies only when
+    ``analyze`` would fill it too (:data:`FILL_GAP_S`, ``kinematics.filters.fill_gaps``).
+    """
+    n = len(has_value)
+    fps = float((n - 1) / (time_s[-1] - time_s[0])) if n > 1 and time_s[-1] > time_s[0] else 30.0
+    fill_rows = int(np.floor(FILL_GAP_S * fps + 1e-9))
+    m = np.concatenate([[False], ~has_value, [False]]).astype(np.int8)
+    d = np.diff(m)
+    out: list[tuple[int, int]] = []
+    for s, e in zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()):
+        if s == 0 or e >= n:
+            continue
+        if processed[s:e].all():
+            if e - s <= fill_rows:
+                out.append((s, e))
+            continue
+        if time_s[e] - time_s[s - 1] <= max_s:
+            out.append((s, e))
+    return out
+
+
 def bridge_dropped(depth: FloatArray, processed: npt.NDArray[np.bool_], time_s: FloatArray,
                    max_s: float) -> FloatArray:
     """Interpolate the rows of dropped frames, in gaps up to ``max_s`` seconds.
 
-    A run of rows whose frames were not processed (the machine was too slow) with a measured
-    value on both sides is filled with a straight line in time; rows of processed frames
-    without a person stay NaN (``detect_reps`` treats those as ``analyze`` does).
+    A run of rows without a value that holds dropped frames (the machine was too slow; see
+    :func:`_dropped_gaps`) with a measured value on both sides is filled with a straight line in
+    time; other rows without a person stay NaN (``detect_reps`` treats those as ``analyze``
+    does).
     """
     out = depth.copy()
-    n = len(out)
-    gap = ~processed
-    if not gap.any():
+    if processed.all():
         return out
-    m = np.concatenate([[False], gap, [False]]).astype(np.int8)
-    d = np.diff(m)
-    for s, e in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):
-        if s == 0 or e >= n or not (math.isfinite(out[s - 1]) and math.isfinite(out[e])):
-            continue
-        if time_s[e] - time_s[s - 1] > max_s:
-            continue
+    for s, e in _dropped_gaps(np.isfinite(out), processed, time_s, max_s):
         w = (time_s[s:e] - time_s[s - 1]) / (time_s[e] - time_s[s - 1])
         out[s:e] = out[s - 1] + w * (out[e] - out[s - 1])
     return out
@@ -467,12 +509,18 @@ class RunningRepDetector:
     bridge_s : float
         Gaps of dropped frames up to this long are interpolated before the search.
     guard_s : float
-        A rep counts as finished once this much signal has been seen after its end.
+        A rep counts as finished once this much signal has been seen after its end...
+    min_after : int
+        ...and at least this many rows with a value (measured, or bridged across dropped
+        frames) follow it. Where the signal stops right after a rep's end (the person was not
+        found in the next frames), the end is not known yet: the rep waits for the signal to
+        come back, or for the session's end.
     """
 
     history_s: float = 20.0
     bridge_s: float = 1.0
     guard_s: float = 0.15
+    min_after: int = 3
     order: str | None = None  # fixed at the first rep found
     detect_order: str = "top_first"
     levels: tuple[float, float] = (math.nan, math.nan)
@@ -501,6 +549,8 @@ class RunningRepDetector:
                 continue  # judged already
             if not final and t[-1] - t[s.end + lo] < self.guard_s:
                 continue  # not back yet
+            if not final and np.isfinite(d[s.end + 1:]).sum() < self.min_after:
+                continue  # too few measured rows after its end to know it ended there
             if not final and s.end + lo >= n - 1:
                 continue
             out.append((s, lo))
@@ -752,7 +802,7 @@ class RepJudge:
         rec.update(partial=partial, partial_reason=reason)
         ev: Event = {"event": "rep", "set": job.set_index, "rep": job.live_index,
                      "movement": kin.movement, **rec}
-        events.append(_nan_safe(ev))
+        events.append(nan_safe(ev))
         with self._lock:
             self.reps.append(events[-1])
         if rep is None:
@@ -761,7 +811,7 @@ class RepJudge:
             if f.rep != rep.index:
                 continue
             fd = f.as_dict()
-            fe: Event = _nan_safe({
+            fe: Event = nan_safe({
                 "event": "finding", "set": job.set_index, "rep": job.live_index,
                 "rule": f.rule, "severity": f.severity, "side": f.side,
                 "value": f.value, "threshold": f.threshold, "unit": f.unit,
@@ -997,7 +1047,7 @@ class LiveStep:
             self.rep_count += 1
         f = log.frames
         job = _Job((start, turn, end), (float(t[start]), float(t[end])), (f[start], f[turn], f[end]),
-                   log.sequence(a, n), self.movement, self._live_index, self.set_index,
+                   log.sequence(a, n, bridge_s=self.rep_finder.bridge_s), self.movement, self._live_index, self.set_index,
                    s.partial, s.partial_reason)
         return self.judge.update(job)
 
@@ -1021,4 +1071,4 @@ def summarize_session(step: LiveStep) -> dict[str, Any]:
 
 __all__ = ["CUE_SEVERITIES", "AngleSignals", "Calibrator", "CausalFilter", "CueGate", "Event",
            "LiveStep", "MidRepCues", "PhaseTracker", "RepJudge", "RowLog", "RunningRepDetector",
-           "StepOutput", "bridge_dropped", "summarize_session"]
+           "StepOutput", "bridge_dropped", "nan_safe", "summarize_session"]

@@ -115,6 +115,40 @@ def test_dropped_frames_keep_the_reps() -> None:
         assert abs(r["bottom_frame"] - b) <= 3
 
 
+def _slow_machine(seq, keep_every: int, lost_after_jump: int, seed: int):
+    """Rows a slow machine would process (bursts of drops), and rows where the tracker lost the
+    person right after a jump (processed, but no pose), as MediaPipe does after skipped frames."""
+    rng = np.random.default_rng(seed)
+    kept, lost, r = [0], set(), 0
+    while r < len(seq) - 1:
+        r = min(len(seq) - 1, r + int(rng.integers(1, 2 * keep_every)))
+        kept.append(r)
+        if len(kept) % lost_after_jump == 0:
+            lost.add(r)
+    return set(range(len(seq))) - set(kept), lost
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_machine_a_quarter_as_fast_neither_splits_nor_invents_reps(seed) -> None:
+    """A quarter of the frames processed, in uneven bursts, and every fifth processed frame
+    without a pose: two rounded hinges stay two reps, each judged with its lumbar finding."""
+    seq, motion = _hinge(30.0, fps=30.0, n_reps=2)
+    skip, lost = _slow_machine(seq, keep_every=4, lost_after_jump=5, seed=seed)
+    dropped = seq
+    img = seq.image_xyz.copy()
+    img[sorted(lost)] = np.nan
+    from dataclasses import replace
+
+    dropped = replace(seq, image_xyz=img, world_xyz=np.where(np.isnan(img), np.nan, seq.world_xyz))
+    _, _, events = feed(dropped, movement="hinge", skip=skip)
+    reps = [r for r in _by(events, "rep") if not r["partial"]]
+    assert len(_by(events, "rep")) == 2 and len(reps) == 2
+    for r, b in zip(reps, motion.bottoms):
+        assert abs(r["bottom_frame"] - b) <= 6  # within a fifth of a second
+    lumbar = [f for f in _by(events, "finding") if f["rule"] == "lumbar_rounding"]
+    assert sorted(f["rep"] for f in lumbar) == [1, 2]
+
+
 def test_reset_starts_a_new_set() -> None:
     motion = synthetic.make_motion("squat", view="side", fps=15.0, n_reps=2, **SMALL)
     seq = motion.sequence
