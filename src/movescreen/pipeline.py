@@ -96,6 +96,7 @@ class Analysis:
     # per-frame numbers measured on the segmentation masks as they came (masks are not kept)
     mask_columns: dict[str, Any] | None = None
     back_traces: dict[int, dict[str, dict[str, Any] | None]] | None = None
+    frame_change: Any = None  # per row: picture change since the previous frame (shot cuts)
 
 
 def is_landmarks_csv(path: Path) -> bool:
@@ -177,6 +178,7 @@ def compute_kinematics(
         cutoff_hz=options.cutoff_hz,
         max_gap_s=options.max_gap_s,
         extra_columns=extra,
+        frame_change=None if analysis is None else analysis.frame_change,
     )
     from movescreen.kinematics.hip_rotation import apply_hip_rotation_test  # seated hip tests (issue 13)
 
@@ -225,7 +227,7 @@ def _analyze_frames(
     sha = file_sha256(path) if path.is_file() else None
     return Analysis(
         run.info, run.sequence, quality, warnings, model, options, sha, run.max_people_seen,
-        mask_columns=run.mask_columns, back_traces=run.back_traces,
+        mask_columns=run.mask_columns, back_traces=run.back_traces, frame_change=run.frame_change,
     )
 
 
@@ -268,6 +270,7 @@ def build_report(analysis: Analysis, *, status: str = "ok", error: str | None = 
                                        if k not in ("name", "decided_by", "reason")})
         report["view"] = {"name": kin.view.view, **kin.view.as_dict(), "angle_space": kin.angle_space}
         report["reps"] = kin.reps_as_dicts()
+        report["shots"] = list(kin.shots)  # cuts and camera jumps: no rep spans one
         from movescreen.kinematics.hip_rotation import hip_rotation_block  # issue 13
 
         if (hip := hip_rotation_block(kin, analysis.config)) is not None:

@@ -4,6 +4,8 @@ frame -> (letterbox rule) -> pose -> subject choice -> landmarks row, plus the w
 the subject's segmentation mask while it is fresh: the back-outline trace (both facings, because
 the facing is only known from the whole clip; the caller picks one later) and the feet-on-mask
 check. Masks are handed to the caller in :class:`FrameResult` and never accumulated here.
+Every frame also gets a small picture signature, compared with the previous frame's
+(``FrameResult.frame_change``): a spike is a cut between shots.
 
 The letterbox rule: the content box (the picture inside black bars) is found from the first
 :data:`LETTERBOX_FRAMES` frames, once, and the model then runs inside it for the rest of the
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from movescreen.kinematics.shots import frame_signature, is_new_shot, signature_change
 from movescreen.landmarks import NUM_LANDMARKS
 from movescreen.pose.backend import PoseBackend, PoseCandidate
 from movescreen.pose.subject import BBox, choose_subject, count_others
@@ -62,6 +65,10 @@ class FrameResult:
         ``{"left": trace or None, "right": trace or None}`` with
         :func:`movescreen.kinematics.back_contour.trace_back_frame` results for either facing;
         None without a mask.
+    frame_change : float
+        How much the picture changed since the previous frame (0 same .. 1 nothing in common;
+        :func:`movescreen.kinematics.shots.signature_change`); NaN for the first frame. A cut
+        between shots shows as a spike.
     """
 
     index: int
@@ -77,6 +84,7 @@ class FrameResult:
     mask: MaskCrop | None = None
     mask_columns: dict[str, float] = field(default_factory=dict)
     back: dict[str, dict[str, Any] | None] | None = None
+    frame_change: float = float("nan")
 
 
 class FrameStep:
@@ -97,6 +105,10 @@ class FrameStep:
         Which facings to trace (default both; a caller that knows the facing passes one).
     on_content_box : callable(Box or None), optional
         Called once when the content box is decided.
+    reset_on_cut : bool
+        At a cut between shots (:func:`movescreen.kinematics.shots.is_new_shot`), show the
+        tracker an empty picture first so it detects the person afresh instead of following
+        the previous shot's position (default True).
 
     Examples
     --------
@@ -115,6 +127,7 @@ class FrameStep:
         mask_work: bool = True,
         facings: tuple[str, ...] = FACINGS,
         on_content_box: Callable[[Box | None], None] | None = None,
+        reset_on_cut: bool = True,
     ) -> None:
         self.backend = backend
         self.detect_bars = detect_bars
@@ -127,6 +140,10 @@ class FrameStep:
         self.prev_box: BBox | None = None
         self._held: list[Frame] = []
         self.frames = 0
+        self._prev_signature: npt.NDArray[np.float32] | None = None
+        self._prev_change = float("nan")
+        self.reset_on_cut = reset_on_cut
+        self.cuts = 0
 
     # ------------------------------------------------------------------ public API
 
@@ -165,12 +182,23 @@ class FrameStep:
         return [self._process(f) for f in held]
 
     def _process(self, frame: Frame) -> FrameResult:
-        cands = self.backend.process(frame.image, int(round(frame.time_s * 1000)))
+        sig = frame_signature(frame.image)  # cheap (a ~64 px copy): cuts between shots
+        change = signature_change(self._prev_signature, sig)
+        self._prev_signature = sig
+        ts = int(round(frame.time_s * 1000))
+        if self.reset_on_cut and self.frames and is_new_shot(self._prev_change, change):
+            # a new shot: make the tracker let go of the old shot's person (it would follow a
+            # ghost for many frames); an empty picture drops the track, the next frame detects
+            self.backend.process(np.zeros_like(frame.image), ts)
+            self.prev_box = None
+            self.cuts += 1
+        self._prev_change = change
+        cands = self.backend.process(frame.image, ts)
         self.frames += 1
         k = choose_subject(cands, self.prev_box)
         if k is None:
             return FrameResult(frame.index, frame.time_s, _NAN3, _NAN3, _NAN1, _NAN1, False, None,
-                               0, count_others(cands, None))
+                               0, count_others(cands, None), frame_change=change)
         c: PoseCandidate = cands[k]
         box = c.bbox()
         self.prev_box = box
@@ -180,7 +208,7 @@ class FrameStep:
             columns, back = mask_measures(c.mask, c.image_xyz, self.facings)
         return FrameResult(frame.index, frame.time_s, c.image_xyz, c.world_xyz, c.visibility,
                            c.presence, True, box, len(cands), count_others(cands, box), c.mask,
-                           columns, back)
+                           columns, back, change)
 
 
 def mask_measures(

@@ -23,6 +23,14 @@ from movescreen.kinematics.movement import (
     recognise_movement,
 )
 from movescreen.kinematics.reps import RepSegment, detect_reps
+from movescreen.kinematics.shots import (
+    CUT_CHANGE,
+    CUT_CONTRAST,
+    MOVE_JUMP,
+    SCALE_JUMP,
+    Shot,
+    detect_shots,
+)
 from movescreen.kinematics.view import ViewEstimate, check_view, estimate_view, summarise_view
 from movescreen.types import LandmarkSequence, Rep
 
@@ -57,6 +65,9 @@ class Kinematics:
         How the movement was decided (a plain sentence).
     movement_decision : MovementDecision or None
         The evidence per rep and for the clip, and whether it is ambiguous.
+    shots : list of dict
+        The clip's shots (split at cuts and camera jumps), see
+        :class:`movescreen.kinematics.shots.Shot`.
     reps : list of Rep
     warnings : list of str
         Plain sentences for the report.
@@ -74,6 +85,7 @@ class Kinematics:
     warnings: list[str]
     provenance: dict[str, Any] = field(default_factory=dict)
     movement_decision: MovementDecision | None = None
+    shots: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def columns(self) -> list[str]:
@@ -92,6 +104,7 @@ class Kinematics:
             "movement_reason": self.movement_reason,
             "movement_detail": (None if self.movement_decision is None
                                 else self.movement_decision.as_dict()),
+            "shots": list(self.shots),
             "rep_count": sum(not r.partial for r in self.reps),
             "partial_rep_count": sum(r.partial for r in self.reps),
             "reps": self.reps_as_dicts(),
@@ -209,6 +222,59 @@ def _rep_metrics(seg: RepSegment, table: dict[str, np.ndarray], summ: dict[str, 
     return m
 
 
+def _slice(seq: LandmarkSequence, a: int, b: int) -> LandmarkSequence:
+    return replace(seq, frame_index=seq.frame_index[a:b], time_s=seq.time_s[a:b],
+                   image_xyz=seq.image_xyz[a:b], visibility=seq.visibility[a:b],
+                   presence=seq.presence[a:b], world_xyz=seq.world_xyz[a:b], masks={})
+
+
+def _filter_per_shot(seq: LandmarkSequence, shots: list[Shot], **kw: Any) -> tuple[LandmarkSequence, dict[str, Any]]:
+    """Gap filling and smoothing within each shot (no filter window spans a cut)."""
+    if len(shots) <= 1:
+        return filter_landmarks(seq, **kw)
+    parts, recs = [], []
+    for sh in shots:
+        f, rec = filter_landmarks(_slice(seq, sh.start, sh.end + 1), **kw)
+        parts.append(f)
+        recs.append(rec)
+    rec = dict(recs[0])
+    rec["per_shot"] = True
+    if "gap_filling" in rec and all(isinstance(r.get("gap_filling"), dict) for r in recs):
+        gaps: dict[str, Any] = {}
+        for r in recs:
+            for k, v in r["gap_filling"].items():
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    gaps[k] = gaps.get(k, 0) + v
+                else:
+                    gaps.setdefault(k, v)
+        rec["gap_filling"] = gaps
+    out = replace(seq, image_xyz=np.concatenate([p.image_xyz for p in parts]),
+                  world_xyz=np.concatenate([p.world_xyz for p in parts]),
+                  visibility=np.concatenate([p.visibility for p in parts]),
+                  presence=np.concatenate([p.presence for p in parts]))
+    return out, rec
+
+
+def _reps_per_shot(depth: FloatArray, fps: float, shots: list[Shot]) -> tuple[list[RepSegment], dict[str, Any]]:
+    """Reps found in each shot on its own (its own standing level), rows offset to the clip."""
+    if len(shots) <= 1:
+        segs, info = detect_reps(depth, fps)
+        return segs, dict(info)
+    segs = []
+    infos = []
+    for sh in shots:
+        s, info = detect_reps(depth[sh.start: sh.end + 1], fps)
+        o = sh.start
+        segs += [replace(r, start=r.start + o, turn_start=r.turn_start + o, turn=r.turn + o,
+                         turn_end=r.turn_end + o, end=r.end + o, deepest=r.deepest + o) for r in s]
+        infos.append((len(s), sh.end - sh.start, dict(info)))
+    # the clip-level levels and order: from the shot with the most reps (then the longest)
+    best = max(infos, key=lambda x: (x[0], x[1]))[2]
+    best["per_shot"] = [{k: (float(v) if isinstance(v, float | np.floating) else v)
+                         for k, v in i[2].items()} for i in infos]
+    return segs, best
+
+
 def analyze_kinematics(
     seq: LandmarkSequence,
     *,
@@ -218,6 +284,7 @@ def analyze_kinematics(
     max_gap_s: float = 0.25,
     min_visibility: float = 0.5,
     extra_columns: dict[str, np.ndarray] | None = None,
+    frame_change: npt.ArrayLike | None = None,
 ) -> Kinematics:
     """Angles, view, reps and per-rep metrics for one landmark sequence.
 
@@ -237,6 +304,11 @@ def analyze_kinematics(
     extra_columns : dict[str, ndarray of shape (T,)], optional
         Added to the angle table as they are; ``lumbar_flexion_est_deg`` also gets a per-rep
         peak.
+    frame_change : array_like of shape (T,), optional
+        The picture change of each frame since the one before
+        (:attr:`movescreen.step.FrameResult.frame_change`). With it, or from jumps of the
+        person's box, the clip is split into shots (:mod:`movescreen.kinematics.shots`): each
+        shot is filtered on its own and reps are found per shot, so none spans a cut.
 
     Returns
     -------
@@ -257,18 +329,31 @@ def analyze_kinematics(
         for k, v in extra_columns.items():
             if np.shape(v) != (t_n,):
                 raise ValueError(f"expected extra column {k!r} of shape ({t_n},), got {np.shape(v)}")
-    filtered, filt_rec = filter_landmarks(seq, method=filter, cutoff_hz=cutoff_hz,
+    if frame_change is not None and np.shape(frame_change) != (t_n,):
+        raise ValueError(f"expected frame_change of shape ({t_n},), got {np.shape(frame_change)}")
+    shots = detect_shots(seq.time_s, seq.frame_index, change=frame_change, image_xyz=seq.image_xyz)
+    filtered, filt_rec = _filter_per_shot(seq, shots, method=filter, cutoff_hz=cutoff_hz,
                                           max_gap_s=max_gap_s, min_visibility=min_visibility)
     img = filtered.image_xyz.astype(np.float64)
     wld = filtered.world_xyz.astype(np.float64)
     view = estimate_view(img, wld)
     facing_sign = 0 if view.view == "front" else view.facing_sign
-    angles = compute_angle_table(img, wld, facing_sign=facing_sign,
-                                 visibility=np.asarray(filtered.visibility, np.float64))
+    vis = np.asarray(filtered.visibility, np.float64)
+    if len(shots) <= 1:
+        angles = compute_angle_table(img, wld, facing_sign=facing_sign, visibility=vis)
+    else:  # each shot has its own camera: its own facing for the image angles
+        per: list[dict[str, FloatArray]] = []
+        for sh in shots:
+            sl = slice(sh.start, sh.end + 1)
+            v = estimate_view(img[sl], wld[sl])
+            per.append(compute_angle_table(img[sl], wld[sl],
+                                           facing_sign=0 if v.view == "front" else v.facing_sign,
+                                           visibility=vis[sl]))
+        angles = {k: np.concatenate([p[k] for p in per]) for k in per[0]}
     space = "image" if view.view == "side" else "world"
     summ = _summary_columns(angles, space)
     depth = summ["hip_flexion"] + summ["knee_flexion"]
-    segs, rep_info = detect_reps(depth, filtered.fps)
+    segs, rep_info = _reps_per_shot(depth, filtered.fps, shots)
 
     warn: list[str] = []
     side_depth = tuple(
@@ -309,11 +394,19 @@ def analyze_kinematics(
         warn.append(f"The person is missing from {100 * (1 - has_pose.mean()):.0f}% of the "
                     "frames (out of the picture or not trusted); reps there cannot be measured.")
 
+    if len(shots) > 1:
+        cuts = ", ".join(f"{sh.start_s:.1f} s" for sh in shots[1:])
+        warn.append(f"The video has {len(shots)} shots (cuts or camera jumps at {cuts}); each "
+                    "is analysed on its own, and no repetition or measure spans a cut.")
+    shot_col = np.zeros(t_n, np.int64)
+    for sh in shots:
+        shot_col[sh.start: sh.end + 1] = sh.index
     table: dict[str, np.ndarray] = {
         "frame": np.asarray(filtered.frame_index, np.int64),
         "time_s": np.asarray(filtered.time_s, np.float64),
         "view": view.per_frame,
         "yaw_deg": view.yaw_deg,
+        "shot": shot_col,
         "depth_signal_deg": depth,
     }
     table.update(angles)
@@ -343,4 +436,8 @@ def analyze_kinematics(
                      "ambiguous_score": AMBIGUOUS_SCORE},
         "fppa_shallow_bend_fraction": list(SHALLOW_BEND),
     }
-    return Kinematics(filtered, table, view, space, mv, reason, reps, warn, prov, decision)
+    prov["shots"] = {"cut_change": CUT_CHANGE, "cut_contrast": CUT_CONTRAST,
+                     "scale_jump": SCALE_JUMP, "move_jump": MOVE_JUMP,
+                     "picture_cue": frame_change is not None}
+    return Kinematics(filtered, table, view, space, mv, reason, reps, warn, prov, decision,
+                      [sh.as_dict() for sh in shots])
