@@ -37,6 +37,7 @@ CUES: dict[str, str] = {
     "lumbar_rounding": "Hinge at the hips: your low back is rounding.",
     "squatting_the_hinge": "Hips back and higher: this is a hinge, not a squat.",
     "lockout_hyperextension": "Finish tall: squeeze your glutes, don't lean back.",
+    "hips_rise_first": "Chest and hips rise together.",
     "knee_valgus": "Keep your {side}knee over your toes.",
     "knee_valgus_width": "Push your knees out over your feet.",
     "knee_twist": "Point your {side}knee the same way as your foot.",
