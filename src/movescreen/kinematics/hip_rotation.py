@@ -514,7 +514,7 @@ def hip_rotation_report(kin: Any, params: dict[str, float] | None = None) -> dic
     }
     block: dict[str, Any] = {"test": test, "view": view, "assessed": True, "reason": "",
                              "normal_range": normal, "sides": None, "asymmetry_deg": None,
-                             "figure4": None, "hip_9090": None}
+                             "figure4": None, "hip_9090": None, "protocol": protocol_text(test)}
     if test == "hip_9090":
         m = hip_9090_measures(seq)
         if m.get("front_side") is None:
