@@ -82,6 +82,9 @@ class Worker:
                                                     job.video_name, job.client_id, job.entered_date)
         video = self.data_dir / "videos" / f"{sha}.video"
         out = self.data_dir / "work" / f"job{job_id}"
+        import shutil
+
+        shutil.rmtree(out, ignore_errors=True)  # a resumed job starts again from nothing
         if self.dask:
             from distributed import Client as DaskClient
 
@@ -89,9 +92,6 @@ class Worker:
                 fut = dc.submit(_analyse_quiet, str(video), str(out), movement, pure=False)
                 err = fut.result()
         else:
-            import shutil
-
-            shutil.rmtree(out, ignore_errors=True)
             cmd = [sys.executable, "-m", "movescreen.workspace.jobs", str(video), str(out), movement]
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                     preexec_fn=_die_with_parent if sys.platform == "linux" else None)
