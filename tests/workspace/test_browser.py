@@ -55,6 +55,13 @@ def test_review_flow(browser, tmp_path, folders):
         assert frame > 0
         card.locator("button.finding-seek").click()
         page.wait_for_function(f"Math.abs(document.getElementById('video').currentTime - {frame / fps}) < 0.05")
+        rep = page.locator("ul.reps button.seek").nth(2)  # a rep seeks to its first frame too
+        rep_frame = int(rep.get_attribute("data-frame"))
+        assert rep_frame != frame
+        rep.click()
+        page.wait_for_function(f"Math.abs(document.getElementById('video').currentTime - {rep_frame / fps}) < 0.05")
+        assert page.locator("#joints tr").count() >= 2 and page.locator(".plots svg.plot").count() >= 1
+        assert page.locator(".frames img").count() >= 2  # key frames
         fid = card.get_attribute("data-finding-id")
         card.locator("input[value=disagree]").check()
         card.locator("input[name=note]").fill("band pulls the knee, not valgus")
