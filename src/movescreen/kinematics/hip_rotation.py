@@ -309,14 +309,13 @@ def crossed_rows(seq: Any, side: str, *, near: float = 0.6, lift: float = 0.5) -
         return np.flatnonzero(np.isfinite(d) & (d < near) & (up > lift))
 
 
-def figure4_measures(seq: Any, *, min_fraction: float = 0.1, baseline_s: float = 0.5) -> dict[str, Any]:
+def figure4_measures(seq: Any, *, min_fraction: float = 0.1) -> dict[str, Any]:
     """Per crossed side: the crossed shin's angle from horizontal (image, deg; 0 = shin level,
     the most external rotation) and the crossed knee's height above the supporting knee (world,
-    in supporting-thigh lengths, + = above), each a :class:`RangeValue` over the crossed frames;
-    plus the trunk's forward flexion and pelvis hike over those frames (from the start)."""
+    in supporting-thigh lengths, + = above), each a :class:`RangeValue` over the crossed frames
+    (a side crossed in fewer than ``min_fraction`` of the frames is left out)."""
     img, wld = np.asarray(seq.image_xyz, np.float64), np.asarray(seq.world_xyz, np.float64)
     n = len(img)
-    n0 = max(1, int(round(baseline_s * float(seq.fps or 30.0))))
     out: dict[str, Any] = {}
     for side in SIDES:
         rows = crossed_rows(seq, side)
@@ -552,9 +551,9 @@ def hip_rotation_report(kin: Any, params: dict[str, float] | None = None) -> dic
             block["asymmetry_deg"] = {"crossed_shin_from_horizontal": round(abs(
                 f4["left"]["shin_from_horizontal"].value - f4["right"]["shin_from_horizontal"].value), 2)}
         return block
-    m = hip_rotation_measures(seq)
-    block["sides"] = {s: {d: m.ranges[s][d].as_dict(frames) for d in ("internal", "external")} for s in SIDES}
-    block["asymmetry_deg"] = {d: round(v, 2) for d, v in m.asymmetry_deg.items()}
+    hm = hip_rotation_measures(seq)
+    block["sides"] = {s: {d: hm.ranges[s][d].as_dict(frames) for d in ("internal", "external")} for s in SIDES}
+    block["asymmetry_deg"] = {d: round(v, 2) for d, v in hm.asymmetry_deg.items()}
     return block
 
 

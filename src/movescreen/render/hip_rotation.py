@@ -77,10 +77,10 @@ def hip_rotation_section(report: dict[str, Any]) -> str | None:
     if f4:
         rows = []
         for side, v in f4.items():
-            other = f4.get("right" if side == "left" else "left") or {}
+            opp = f4.get("right" if side == "left" else "left") or {}
             rows.append([escape(side), _v(v.get("crossed_shin_from_horizontal_deg")),
                          _v(v.get("knee_height_thigh_lengths"), "thigh lengths", 2),
-                         _v(other.get("crossed_shin_from_horizontal_deg")) if other else
+                         _v(opp.get("crossed_shin_from_horizontal_deg")) if opp else
                          '<span class="muted">not crossed</span>'])
         parts.append(_table(["Crossed leg", "Shin from horizontal (0 = level)", "Knee above the other knee",
                              "Other side"], rows))
