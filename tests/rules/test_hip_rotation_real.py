@@ -40,3 +40,26 @@ def test_shared_squat_is_not_a_hip_rotation_test(example_analysis):
     report = build_report(example_analysis)
     assert report["movement"]["name"] == "squat"
     assert "hip_rotation" not in report
+
+
+def test_live_headless_run_on_the_shared_figure4_clip(tmp_path):
+    """`movescreen live --headless` on the shared clip: the session reads as a figure-4, makes no
+    finding, and its saved report carries the hip rotation block (not assessed: side view)."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import shared_file
+
+    clip = shared_file("videos", "seated_figure4_side_01.gif")
+    rec = tmp_path / "rec"
+    run = subprocess.run([sys.executable, "-m", "movescreen", "live", "--source", str(clip), "--headless",
+                          "--no-pace", "--record", str(rec)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    events = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    summary = next(e for e in events if e["event"] == "summary")
+    assert summary["movement"] == "figure4" and summary["findings_by_rule"] == {}
+    report = json.loads((rec / "report.json").read_text())
+    assert report["movement"]["name"] == "figure4" and report["findings"] == []
+    assert report["hip_rotation"]["assessed"] is False
+    assert "not every hip is ready to be stretched" in report["hip_rotation"]["protocol"]
