@@ -621,7 +621,7 @@ def run_live(
             saving = ["Saving the session and its report..."] if recorder is not None else []
             _show_summary(last_image, lines + saving, 0.0)
         if recorder is not None:
-            _save(recorder, record_path, movement, config, model, summary, emit, warn)
+            _save(recorder, record_path, movement, config, model, summary, emit, warn, step)
         if events_f is not None:
             events_f.close()
         if not headless:
@@ -815,8 +815,16 @@ def _close_window() -> None:
 
 def _save(recorder: SessionRecorder, record_path: Path | None, movement: str,
           config: str | os.PathLike[str] | None, model: str | os.PathLike[str] | None,
-          summary: LiveSummary, emit: Callable[[Event], None], warn: Callable[[str], None]) -> None:
-    """Close the recording and run ``analyze``'s pipeline on it into the same folder."""
+          summary: LiveSummary, emit: Callable[[Event], None], warn: Callable[[str], None],
+          step: LiveStep | None = None) -> None:
+    """Close the recording and write the session's report into the same folder.
+
+    The report comes from what the live run measured (the landmarks of the processed frames
+    and the mask measures taken while the masks were fresh), judged with ``analyze``'s
+    zero-phase kinematics and rules, and drawn over the recording: the pose model does not run
+    a second time. Only when the recording does not hold exactly the processed frames (it
+    failed part-way) is the recording analysed afresh.
+    """
     from movescreen.pipeline import AnalyzeOptions, run_analysis
 
     video = recorder.close()
@@ -837,12 +845,19 @@ def _save(recorder: SessionRecorder, record_path: Path | None, movement: str,
     try:
         options = AnalyzeOptions(model=os.fspath(model) if model else None, movement=movement,
                                  config=os.fspath(config) if config else None)
-        report = run_analysis(video, record_path, options)
+        measured = step.session_measurements() if step is not None else None
+        if measured is not None and recorder.error is None and len(measured[0]) == recorder.frames:
+            report = _report_from_live(video, record_path, options, measured)
+            source = "live"
+        else:
+            report = run_analysis(video, record_path, options)
+            source = "recording"
         for w in report.pop("_warnings", []):
             warn(w)
         for k, name in (report.get("outputs") or {}).items():
             saved[k] = str(record_path / name)
         saved["report"] = str(record_path / "report.json")
+        saved["measured_from"] = source
         analysis_s = round(time.perf_counter() - t0, 1)
     except NoPersonError as e:
         error = str(e)
@@ -854,6 +869,43 @@ def _save(recorder: SessionRecorder, record_path: Path | None, movement: str,
     summary.saved = saved
     emit({"event": "saved", "dir": str(record_path), "paths": saved, "analysis_s": analysis_s,
           "error": error})
+
+
+def _report_from_live(video: Path, out: Path, options: Any, measured: tuple[Any, Any, Any]) -> dict[str, Any]:
+    """``run_analysis`` for a live session, from the live measurements instead of the model."""
+    from dataclasses import replace
+
+    from movescreen.pipeline import Analysis, compute_kinematics, write_all, write_outputs
+    from movescreen.pose.model import resolve_model
+    from movescreen.quality import assess_quality
+    from movescreen.rules.engine import evaluate_rules
+    from movescreen.sinks import file_sha256
+    from movescreen.sources import open_source
+
+    seq, columns, back = measured
+    src = open_source(video)
+    try:
+        info = replace(src.info, frame_count=len(seq))
+    finally:
+        src.close()
+    analysis = Analysis(info, seq, assess_quality(seq), [], resolve_model(options.model), options,
+                        file_sha256(video), mask_columns=columns, back_traces=back)
+    analysis.extra["measured_from"] = (
+        "the live session: the landmarks and mask measures of the frames it processed, as the "
+        "session recorded them; the pose model was not run again on the recording")
+    if analysis.quality.frames_with_pose == 0:
+        err = NoPersonError("No person was found in any frame of the live session; film the "
+                            "whole body, well lit, with one person in the picture.")
+        write_outputs(analysis, out, status="failed", error=str(err))
+        raise err
+    from movescreen.config import load_config
+
+    analysis.config = load_config(options.config)
+    analysis.kinematics = compute_kinematics(seq, options, analysis=analysis)
+    analysis.rules = evaluate_rules(analysis.kinematics, analysis.config, pain=options.pain)
+    report, render_warnings = write_all(analysis, out)
+    report["_warnings"] = list(analysis.quality.warnings) + render_warnings
+    return report
 
 
 __all__ = ["FrameGrabber", "LiveSummary", "SessionRecorder", "draw_live_overlay", "run_live",

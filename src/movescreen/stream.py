@@ -831,6 +831,63 @@ class RepJudge:
         return events
 
 
+class MaskMeasures:
+    """The per-frame numbers measured on each mask while it is fresh, for the session's report.
+
+    The same measures ``analyze``'s per-frame step makes (:func:`movescreen.step.mask_measures`:
+    the feet on the mask and the back outline for either facing), kept per row so that the
+    report at the end of the session needs neither the masks nor a second pass of the model.
+    Asynchronous (live): a worker thread measures beside inference through a bounded queue;
+    when it falls behind (a slow machine), the rows it could not take are counted in
+    ``skipped`` and their mask measures are missing (NaN) in the report, never guessed.
+    """
+
+    def __init__(self, *, asynchronous: bool, max_queue: int = 64) -> None:
+        self.columns: dict[int, dict[str, float]] = {}
+        self.back: dict[int, dict[str, dict[str, Any] | None]] = {}
+        self.skipped = 0
+        self._lock = threading.Lock()
+        self._q: queue.Queue[tuple[int, MaskCrop, np.ndarray] | None] | None = None
+        self._worker: threading.Thread | None = None
+        if asynchronous:
+            self._q = queue.Queue(maxsize=max_queue)
+            self._worker = threading.Thread(target=self._work, name="movescreen-masks", daemon=True)
+            self._worker.start()
+
+    def update(self, row: int, mask: MaskCrop, image_xyz: np.ndarray) -> None:
+        if self._q is None:
+            self._measure(row, mask, image_xyz)
+            return
+        try:
+            self._q.put_nowait((row, mask, image_xyz))
+        except queue.Full:
+            self.skipped += 1
+
+    def close(self, timeout_s: float) -> None:
+        if self._q is not None and self._worker is not None:
+            self._q.put(None)
+            self._worker.join(timeout=timeout_s)
+            self._q = None
+
+    def _measure(self, row: int, mask: MaskCrop, image_xyz: np.ndarray) -> None:
+        from movescreen.step import mask_measures
+
+        columns, back = mask_measures(mask, image_xyz)
+        with self._lock:
+            self.columns[row], self.back[row] = columns, back
+
+    def _work(self) -> None:
+        q = self._q
+        while q is not None:
+            item = q.get()
+            if item is None:
+                return
+            try:
+                self._measure(*item)
+            except Exception:  # noqa: BLE001 - a bad mask leaves its row unmeasured (NaN)
+                pass
+
+
 # ---------------------------------------------------------------------------- the driver
 
 
@@ -902,6 +959,7 @@ class LiveStep:
         self.mid_rep = MidRepCues(self.config)
         self.judge = RepJudge(self.config, self.gate, asynchronous=judge_async, on_error=on_error)
         self.judge.movement = movement
+        self.mask_measures = MaskMeasures(asynchronous=judge_async)
         self.rep_count = 0  # full reps in the current set
         self.set_index = 1
         self._live_index = 0  # reps handed to the judge in this set
@@ -918,6 +976,8 @@ class LiveStep:
         rows are filled in from the frame numbers).
         """
         rows = self.log.update(frame, time_s, cand)
+        if cand is not None and cand.mask is not None:
+            self.mask_measures.update(rows[-1], cand.mask, cand.image_xyz)
         for _ in range(len(rows) - 1):
             self.filter.skip()
             self.signals.skip()
@@ -954,6 +1014,7 @@ class LiveStep:
         """
         events = self._reps(final=True)
         self.judge.close(timeout_s)
+        self.mask_measures.close(timeout_s)
         return events + self.judge.drain()
 
     def reset_count(self) -> Event:
@@ -1004,6 +1065,39 @@ class LiveStep:
     def session_sequence(self) -> LandmarkSequence:
         """Every row of the session: what ``analyze`` would have had from these frames."""
         return self.log.sequence()
+
+    def session_measurements(self) -> tuple[LandmarkSequence, dict[str, FloatArray],
+                                            dict[int, dict[str, dict[str, Any] | None]]]:
+        """The frames this session processed, as ``analyze`` would measure its recording.
+
+        Returns the landmarks of the processed frames only (numbered 0, 1, ... in the order the
+        session recorder wrote them, with their source times), the per-frame mask columns and
+        the back-outline traces measured while the masks were fresh: everything
+        ``movescreen.pipeline.compute_kinematics`` needs (``Analysis.mask_columns`` /
+        ``back_traces``). Call after :meth:`finish`.
+        """
+        done = np.flatnonzero(self.log.processed())
+        full = self.log.sequence()
+        seq = LandmarkSequence(
+            frame_index=np.arange(len(done), dtype=np.int64),
+            time_s=full.time_s[done],
+            image_xyz=full.image_xyz[done],
+            visibility=full.visibility[done],
+            presence=full.presence[done],
+            world_xyz=full.world_xyz[done],
+            width=full.width,
+            height=full.height,
+            fps=float((len(done) - 1) / (full.time_s[done[-1]] - full.time_s[done[0]]))
+            if len(done) > 1 and full.time_s[done[-1]] > full.time_s[done[0]] else self.fps,
+        )
+        new_row = {int(r): i for i, r in enumerate(done)}
+        mm = self.mask_measures
+        columns = {f"{s}_foot_in_mask": np.full(len(done), np.nan) for s in ("left", "right")}
+        for r, cols in mm.columns.items():
+            for name, v in cols.items():
+                columns.setdefault(name, np.full(len(done), np.nan))[new_row[r]] = v
+        back = {new_row[r]: b for r, b in mm.back.items()}
+        return seq, columns, back
 
     # ------------------------------------------------------------------ parts
 

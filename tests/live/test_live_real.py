@@ -144,9 +144,14 @@ def test_live_agrees_with_analyze(clip) -> None:
     assert live_f == off_f
 
 
-def test_record_saves_the_session_and_analyze_outputs(tmp_path) -> None:
+def test_record_saves_the_session_and_analyze_outputs(tmp_path, monkeypatch) -> None:
+    from movescreen.pose import estimate
     from tests.videos import read_frames
 
+    def no_second_pass(*a, **k):
+        raise AssertionError("the session's report must not run the pose model again")
+
+    monkeypatch.setattr(estimate, "estimate_landmarks", no_second_pass)
     rec = tmp_path / "session"
     summary, lines, err = _run(EXAMPLE_VIDEO, pace=False, record_dir=rec)
     saved = _by(lines, "saved")
@@ -165,6 +170,20 @@ def test_record_saves_the_session_and_analyze_outputs(tmp_path) -> None:
     assert summary.saved["session_video"].endswith("session.mp4")
     assert summary.saved["video"].endswith("annotated.mp4")
     assert saved[0]["analysis_s"] > 0
+    assert saved[0]["paths"]["measured_from"] == "live" and "live session" in report["measured_from"]
+    assert len(read_frames(rec / "annotated.mp4")) == 65
+    for live_rep, rep in zip(_by(lines, "rep"), report["reps"]):  # the same reps, zero-phase filtered
+        assert abs(live_rep["bottom_frame"] - rep["bottom_frame"]) <= 2
+
+
+def test_recorded_rounded_back_session_report_keeps_the_lumbar_finding(tmp_path) -> None:
+    """The session's report measures the back outline from the masks the live run saw."""
+    rec = tmp_path / "session"
+    _, lines, err = _run(shared_file("videos", DEADLIFT), pace=False, record_dir=rec)
+    report = json.loads((rec / "report.json").read_text())
+    assert report["status"] == "ok", err
+    lumbar = [f for f in report["findings"] if f["rule"] == "lumbar_rounding"]
+    assert len(report["reps"]) == 1 and lumbar and lumbar[0]["severity"] == "flag"
 
 
 def test_cli_live_headless(tmp_path) -> None:
