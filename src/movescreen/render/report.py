@@ -225,10 +225,10 @@ def _rules_checked(folder: AnalysisFolder) -> str:
 BLOCKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("a turned body", ("turned",)),
     ("the camera view (the rule needs another view)", ("this rep was filmed from the",)),
-    ("a cut in the video", ("cut in the video", " cut", "shot change", "camera jump")),
-    ("a body part outside the picture", ("outside the picture", "cut off")),
-    ("landmarks barely visible", ("barely visible", "low confidence", "not visible", "hidden")),
     ("an impossible value (tracking error)", ("outside what a body can do",)),
+    ("a cut in the video", ("cut in the video", "shot change", "camera jump", "at a cut", "by a cut")),
+    ("a body part outside the picture", ("outside the picture",)),
+    ("landmarks barely visible", ("barely visible", "low confidence", "not visible", "hidden")),
     ("a partial rep", ("partial rep",)),
 )
 
