@@ -180,7 +180,7 @@ def report(directory: Path, video: Path | None, blur_faces: bool, no_video: bool
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
               help="Send the videos to this Dask scheduler (needs movescreen[distributed]).")
 @click.option("--model", type=click.Path(path_type=Path), default=None, envvar="MOVESCREEN_MODEL")
-@click.option("--movement", type=click.Choice(["auto", "squat", "hinge"]), default="auto", show_default=True)
+@click.option("--movement", type=click.Choice(["auto", "squat", "hinge", "hip_rotation_seated", "figure4", "hip_9090"]), default="auto", show_default=True)
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None)
 @click.option("--blur-faces", is_flag=True)
 @click.option("--no-video", is_flag=True)
