@@ -44,7 +44,7 @@ class AnalyzeOptions:
     scan_people: bool = True
     scan_interval_s: float = 2.0
     detect_bars: bool = True
-    movement: str = "auto"  # auto | squat | hinge
+    movement: str = "auto"  # auto | squat | hinge | hip_rotation_seated | figure4 | hip_9090
     filter: str = "butterworth"  # butterworth | one_euro | none
     cutoff_hz: float = 6.0
     max_gap_s: float = 0.25
