@@ -111,6 +111,38 @@ def detect_content_box(
 # --------------------------------------------------------------------------- video files
 
 
+_UPRIGHT_TURNS: dict[str, int] = {}
+"""Video files found stored sideways without rotation metadata (the person lies across the
+picture): path -> quarter turns counter-clockwise, applied on top of the metadata rotation."""
+
+
+def _turn_key(path: str | os.PathLike[str]) -> str:
+    try:
+        return str(Path(path).resolve())
+    except OSError:
+        return str(path)
+
+
+def set_upright_turn(path: str | os.PathLike[str], quarter_turns: int) -> None:
+    """Turn every frame of this video file by ``quarter_turns`` x 90 deg counter-clockwise in
+    every :class:`VideoFileSource` opened on it from now on, in this process (so the analysis
+    and the review renderers see the same upright picture). 0 removes the turn.
+
+    Used when :func:`movescreen.kinematics.orientation.detect_orientation` finds a clip stored
+    sideways without rotation metadata.
+    """
+    k = int(quarter_turns) % 4
+    if k:
+        _UPRIGHT_TURNS[_turn_key(path)] = k
+    else:
+        _UPRIGHT_TURNS.pop(_turn_key(path), None)
+
+
+def upright_turn(path: str | os.PathLike[str]) -> int:
+    """The quarter turns :func:`set_upright_turn` registered for ``path`` (0 when none)."""
+    return _UPRIGHT_TURNS.get(_turn_key(path), 0)
+
+
 def _rotate_upright(image: npt.NDArray[np.uint8], rotation_deg: int) -> npt.NDArray[np.uint8]:
     """Rotate a decoded frame by the container's display rotation (counter-clockwise degrees)."""
     k = (rotation_deg // 90) % 4
@@ -158,6 +190,9 @@ class VideoFileSource:
         rotation = self._read_rotation()
         w, h = stream.codec_context.width, stream.codec_context.height
         if rotation % 180 == 90:
+            w, h = h, w
+        self._extra_turns = upright_turn(self.path)  # stored sideways, found by the analysis
+        if self._extra_turns % 2:
             w, h = h, w
         duration_s = 0.0
         if stream.duration is not None and stream.time_base is not None:
@@ -209,7 +244,8 @@ class VideoFileSource:
                     t = last_t + 1.0 / self.info.fps
                 last_t = t
                 image: npt.NDArray[np.uint8] = frame.to_ndarray(format="bgr24")  # type: ignore[assignment]
-                yield Frame(index, float(t), _rotate_upright(image, self.info.rotation_deg))
+                yield Frame(index, float(t), _rotate_upright(
+                    image, self.info.rotation_deg + 90 * self._extra_turns))
                 index += 1
         except (av.error.FFmpegError, ValueError) as e:
             if index == 0:
