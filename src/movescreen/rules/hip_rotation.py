@@ -24,6 +24,7 @@ from movescreen.kinematics.hip_rotation import (
 from movescreen.rules.base import Measurement, Rule, not_assessed
 from movescreen.rules.context import VIEW_SUITABILITY, RuleContext
 from movescreen.rules.finding import NotAssessed
+from movescreen.rules.uncertainty import scatter
 from movescreen.types import Rep
 
 STATIC_9090 = ("The 90/90 is a static position: its front and back shin angles are reported "
@@ -39,6 +40,12 @@ def _held_peak(x: np.ndarray, fps: float) -> tuple[float, int | None]:
         return float("nan"), None
     row = int(np.nanargmax(np.where(np.isfinite(sm), sm, -np.inf)))
     return float(sm[row]), row
+
+
+def _scatter_near(x: np.ndarray, row: int, fps: float, half_s: float = 0.5) -> float:
+    """Frame-to-frame scatter (one SD) of ``x`` within +-``half_s`` of ``row``."""
+    h = max(3, int(round(half_s * fps)))
+    return scatter(np.asarray(x, np.float64)[max(0, row - h): row + h + 1])
 
 
 def _fps(ctx: RuleContext) -> float:
@@ -78,6 +85,10 @@ def judge_knee_twist_for_hip_rotation(ctx: RuleContext, rep: Rep, cfg: RuleConfi
         if not cands:
             continue
         what, value, row, vis = max(cands, key=lambda c: c[1])
+        series = drift if what == "thigh drift" else sickle
+        marks: tuple[str, ...] = (f"{side}_hip", f"{side}_knee", f"{side}_ankle")
+        if what == "foot sickle":
+            marks += (f"{side}_heel", f"{side}_foot_index")
         out.append(Measurement(
             value=value, worst_row=sl.start + row, first_row=sl.start, last_row=sl.stop - 1,
             side=side,  # type: ignore[arg-type]
@@ -90,6 +101,7 @@ def judge_knee_twist_for_hip_rotation(ctx: RuleContext, rep: Rep, cfg: RuleConfi
                 "shin_deg": round(float(abs(shin[row])), 2) if np.isfinite(shin[row]) else None,
                 "foot_visibility": round(foot_vis, 2),
             },
+            scatter=_scatter_near(series, row, fps), landmarks=marks,
         ))
     if not out:
         return not_assessed("knee_twist_for_hip_rotation", rep,
@@ -136,6 +148,8 @@ def judge_trunk_for_hip_rotation(ctx: RuleContext, rep: Rep, cfg: RuleConfig) ->
         confidence=float(np.clip(vis * VIEW_SUITABILITY.get(rep.view, 0.5), 0, 1)),
         evidence={"component": what, **{k.replace(" ", "_") + "_deg": (round(v[0], 2) if v[1] is not None else None)
                                         for k, v in peaks.items()}},
+        scatter=_scatter_near(comps[what], row, fps),
+        landmarks=("left_hip", "right_hip", "left_shoulder", "right_shoulder"),
     )
 
 
@@ -181,6 +195,8 @@ def judge_hip_rotation_asymmetry(ctx: RuleContext, rep: Rep, cfg: RuleConfig) ->
             confidence=float(np.clip(min(left.visibility, right.visibility) * suit * max(sure, 0.0), 0, 1)),
             evidence={"direction": what, "left_deg": round(left.value, 2), "right_deg": round(right.value, 2),
                       "combined_uncertainty_deg": round(u, 2)},
+            scatter=u,  # the two ranges' own uncertainties (scatter at the extremes, visibility)
+            landmarks=(f"{smaller}_hip", f"{smaller}_knee", f"{smaller}_ankle"),
         ))
     if not out:
         return not_assessed("hip_rotation_asymmetry", rep, "The ranges of both sides could not be measured.")
