@@ -220,6 +220,7 @@ def _analyze_frames(
         )
     finally:
         source.close()
+    run, source = _turn_upright(path, options, run, source, make_backend, make_scanner)  # sideways clips
     quality = assess_quality(run.sequence)
     warnings = list(source.warnings) + run.warnings
     if isinstance(source, SubsampledSource):  # report the video's own rate; the sequence keeps its own
@@ -229,6 +230,40 @@ def _analyze_frames(
         run.info, run.sequence, quality, warnings, model, options, sha, run.max_people_seen,
         mask_columns=run.mask_columns, back_traces=run.back_traces, frame_change=run.frame_change,
     )
+
+
+def _turn_upright(path: Path, options: AnalyzeOptions, run: Any, source: Any,
+                  make_backend: Callable[[], Any], make_scanner: Callable[[], Any]) -> tuple[Any, Any]:
+    """A video stored sideways without rotation metadata (the person lies across the picture,
+    :func:`movescreen.kinematics.orientation.detect_orientation`) is analysed again turned
+    upright; when the turned copy does not show an upright person, the first run is kept with a
+    sentence saying how to fix the file (issue 11)."""
+    from movescreen.kinematics.orientation import detect_orientation
+    from movescreen.pose.estimate import estimate_landmarks
+    from movescreen.sources import SubsampledSource, open_source, set_upright_turn
+
+    orient = detect_orientation(run.sequence.image_xyz)
+    if source.info.kind != "video" or not orient.sideways or interrupts.requested():
+        return run, source
+    set_upright_turn(path, orient.quarter_turns)  # the renderers open the same upright frames
+    turned = open_source(path)
+    if options.analysis_fps is not None:
+        turned = SubsampledSource(turned, options.analysis_fps)
+    try:
+        run2 = estimate_landmarks(interrupts.stoppable(turned), make_backend,
+                                  make_scanner=make_scanner if options.scan_people else None,
+                                  scan_interval_s=options.scan_interval_s,
+                                  detect_bars=options.detect_bars)
+    finally:
+        turned.close()
+    upright = detect_orientation(run2.sequence.image_xyz)
+    if upright.head_towards == "up" and run2.sequence.has_pose.sum() >= 0.5 * run.sequence.has_pose.sum():
+        run2.warnings.insert(0, orient.turned_sentence(path.name))
+        run2.info = replace(run2.info, rotation_deg=run.info.rotation_deg)
+        return run2, turned
+    set_upright_turn(path, 0)
+    run.warnings.insert(0, orient.refused_sentence(path.name))
+    return run, source
 
 
 def build_report(analysis: Analysis, *, status: str = "ok", error: str | None = None) -> dict[str, Any]:
