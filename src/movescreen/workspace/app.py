@@ -305,10 +305,11 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
     @app.put("/api/findings/{fid}/verdict")
     def api_verdict(fid: int, body: VerdictIn, request: Request) -> dict[str, Any]:
         check_csrf(request, None)
-        with maker.begin() as s:
-            f = set_verdict(s, fid, body.verdict, body.note, request.state.user)
-            s.flush()
-            return finding_json(f, verdicts_of(s, [f.id])[f.id])
+        with maker.begin() as s:  # the write transaction only (SQLite: holds the write lock)
+            set_verdict(s, fid, body.verdict, body.note, request.state.user)
+        with maker() as s:  # the answer is read after the commit
+            f = s.get(Finding, fid)
+            return finding_json(f, verdicts_of(s, [fid])[fid])
 
     @app.get("/api/findings/{fid}/history")
     def api_history(fid: int) -> list[dict[str, Any]]:
