@@ -483,6 +483,9 @@ def not_applicable_reason(rule_movements: tuple[str, ...] | list[str], movement:
     'Not applicable: the clip is not a squat or a hip hin'
     """
     names = {"squat": "squat", "hinge": "hip hinge"}
+    if movement in ("hip_rotation_seated", "figure4", "hip_9090"):  # issue 13: its own rules
+        return (f"Not applicable: a {movement} clip is judged by the hip rotation rules "
+                "(docs/hip_rotation.md), not by the squat and hinge rules.")
     if movement not in JUDGED_MOVEMENTS:
         what = "read as 'other'" if movement == "other" else f"read as {movement!r}"
         return (f"Not applicable: the clip is not a squat or a hip hinge ({what}); movescreen "
