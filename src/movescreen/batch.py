@@ -15,7 +15,14 @@ writes ``out_dir/summary.csv`` and ``out_dir/index.html``.
   existing Dask cluster (``dask_address``), each analysing one video at a time.
 
 Exit codes (``BatchResult.exit_code``): 0 every video ok; 1 some failed or were not analysed;
-130 the batch was interrupted (Ctrl-C).
+130 / 143 the batch was stopped by Ctrl-C (SIGINT) / SIGTERM.
+
+**Interrupts** (:mod:`movescreen.interrupts`): the first Ctrl-C or SIGTERM cancels the videos not
+started and tells the workers to stop at the next frame; each keeps what it measured
+(``landmarks.csv`` and a ``report.json`` with ``status: "interrupted"``) but writes no done
+marker, so its row says ``skipped`` and running the same command again redoes it. A second
+signal stops the workers at once (their temporary files are removed). ``summary.csv`` and
+``index.html`` are rewritten at the end either way.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from movescreen import interrupts
 from movescreen.batch_worker import (
     SEVERITY_ORDER,
     BatchJob,
@@ -65,7 +73,8 @@ __all__ = [
     "write_summary_csv",
 ]
 
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130  # 143 when stopped by SIGTERM
+STOP_GRACE_S = 3.0  # after a second signal: time the workers get to unwind before SIGKILL
 DEFAULT_OPTIONS = AnalyzeOptions()
 RESERVED_NAMES = frozenset({"summary.csv", "index.html"})
 BASE_COLUMNS = ("video", "status", "error", "movement", "view", "reps")
@@ -93,9 +102,11 @@ class BatchResult:
     reused : int
         Videos whose finished outputs from an earlier run were kept.
     exit_code : int
-        0 all ok, 1 some failed or skipped, 130 interrupted.
+        0 all ok, 1 some failed or skipped, 130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
     summary_csv, index_html : Path
     interrupted : bool
+    signal : int or None
+        The signal that stopped the batch.
     """
 
     rows: list[dict[str, Any]]
@@ -106,6 +117,7 @@ class BatchResult:
     index_html: Path
     interrupted: bool = False
     wall_s: float = 0.0
+    signal: int | None = None
     jobs: list[BatchJob] = field(default_factory=list, repr=False)
 
 
@@ -415,16 +427,36 @@ class _Progress:
 # --------------------------------------------------------------------------- execution
 
 
-def _worker_init(single_threaded: bool = False) -> None:
+def _console_log_level() -> int | None:
+    """The level of the parent's console log (``movescreen -v``), or None when it has none."""
+    import logging
+
+    levels = [h.level for h in logging.getLogger("movescreen").handlers
+              if getattr(h, "_movescreen", "") == "console"]
+    return min(levels) if levels else None
+
+
+def _worker_init(single_threaded: bool = False, log_level: int | None = None) -> None:
     """In each worker process: quiet MediaPipe, leave Ctrl-C to the parent, and exit when the
     parent dies (kill -9) instead of working on as an orphan. With several workers, each keeps
     its video decoder to one thread: the workers already fill the cores, and extra threads would
-    only compete with the other workers' pose models (decoded frames are the same either way)."""
+    only compete with the other workers' pose models (decoded frames are the same either way).
+    With ``log_level`` (``movescreen -v batch``) the worker logs its steps and frame progress on
+    the stderr it shares with the parent."""
+    if log_level is not None:
+        import logging
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(f"movescreen: [worker {os.getpid()}] %(message)s"))
+        handler.setLevel(log_level)
+        logger = logging.getLogger("movescreen")
+        logger.addHandler(handler)
+        logger.setLevel(log_level)
     if single_threaded:
         os.environ[SINGLE_THREAD_ENV] = "1"
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    interrupts.install_worker()  # SIGINT/SIGTERM ignored; the parent sends SIGUSR1/SIGUSR2
     parent = os.getppid()
 
     def watch() -> None:
@@ -436,13 +468,36 @@ def _worker_init(single_threaded: bool = False) -> None:
     threading.Thread(target=watch, name="movescreen-parent-watch", daemon=True).start()
 
 
-def _kill_workers(pool: ProcessPoolExecutor) -> None:
+def _worker_processes(pool: ProcessPoolExecutor) -> list[Any]:
     # Python 3.14 has pool.kill_workers(); before that the process table is private.
-    for proc in list(getattr(pool, "_processes", {}).values()):
+    return list(getattr(pool, "_processes", {}).values())
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    for proc in _worker_processes(pool):
         try:
             proc.kill()
         except (OSError, ValueError):
             pass
+
+
+def _signal_workers(pool: ProcessPoolExecutor, signum: int) -> None:
+    for proc in _worker_processes(pool):
+        try:
+            if proc.pid is not None and proc.is_alive():
+                os.kill(proc.pid, signum)
+        except (OSError, ValueError):
+            pass
+
+
+def _remove_temporary_files(jobs: Iterable[BatchJob]) -> None:
+    """Delete the atomic writers' temporary files a killed worker left in its output folder."""
+    for job in jobs:
+        for tmp in Path(job.out_dir).glob("**/.*.tmp"):
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
 
 
 def _top_up(
@@ -463,13 +518,17 @@ def _run_local(
     workers: int,
     on_row: Callable[[dict[str, Any]], None],
     notify: Callable[[str], None] = lambda _msg: None,
-) -> None:
+) -> bool:
     """Run jobs in ``workers`` spawned processes (even for one worker: a crash in native code
     then costs one video, not the batch, and the parent never loads MediaPipe).
 
     A broken pool (a worker killed or crashed) is replaced and its in-flight jobs retried once.
-    The first Ctrl-C cancels the jobs not started and lets the running ones finish; a second
-    one kills the workers. Either way ``KeyboardInterrupt`` is raised at the end.
+    The first Ctrl-C or SIGTERM (counted by :mod:`movescreen.interrupts`, polled here) cancels
+    the jobs not started and tells the running ones to stop at the next frame (SIGUSR1): they
+    keep what they measured and come back as ``skipped`` rows. A second one stops them at once
+    (SIGUSR2, then SIGKILL after :data:`STOP_GRACE_S`) and removes their temporary files.
+    Returns True when the batch was stopped that way (a ``KeyboardInterrupt`` raised here, when
+    no handler is installed, counts as a first signal).
     """
     ctx = multiprocessing.get_context("spawn")
     crashes: dict[str, int] = {}
@@ -477,28 +536,38 @@ def _run_local(
     stopping = False
     while pending and not stopping:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                                   initargs=(workers > 1,))
+                                   initargs=(workers > 1, _console_log_level()))
         futures: dict[Future[dict[str, Any]], BatchJob] = {}
         queue, pending = pending, []
+        killed_at: float | None = None
 
         try:
             _top_up(pool, futures, queue, 2 * workers)
             while futures:
                 try:
-                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                except KeyboardInterrupt:
-                    if stopping:
-                        notify("Stopping now; the videos in progress will be redone next time.")
-                        _kill_workers(pool)
-                        raise
+                    done, _ = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt:  # no handler installed (a library caller's Ctrl-C)
+                    done = set()
+                    interrupts.record(signal.SIGINT)
+                if interrupts.requested() is not None and not stopping:
                     stopping = True
                     queue.clear()
-                    running = sum(not f.cancel() for f in futures)
+                    for f in futures:
+                        f.cancel()  # the ones not started; the running ones are told below
+                    _signal_workers(pool, interrupts.STOP_SOFT)
                     notify(
-                        f"Interrupted: finishing the {running} video(s) in progress; press Ctrl-C "
-                        "again to stop at once."
+                        "Interrupted: stopping the video(s) in progress at the next "
+                        "frame (what they measured is kept; the same command finishes them); "
+                        "press Ctrl-C again to stop at once."
                     )
-                    continue
+                if stopping and interrupts.count() > 1 and killed_at is None:
+                    notify("Stopping now; the videos in progress will be redone next time.")
+                    _signal_workers(pool, interrupts.STOP_NOW)
+                    killed_at = time.monotonic()
+                if killed_at is not None and time.monotonic() - killed_at > STOP_GRACE_S:
+                    _kill_workers(pool)
+                    _remove_temporary_files(futures.values())
+                    killed_at = float("inf")
                 crashed: list[BatchJob] = []
                 for fut in done:
                     job = futures.pop(fut)
@@ -507,7 +576,11 @@ def _run_local(
                     try:
                         row = fut.result()
                     except BrokenProcessPool:
+                        if stopping:  # killed by us: recorded as not reached
+                            continue
                         crashed.append(job)
+                        continue
+                    except KeyboardInterrupt:  # a worker told to stop at once
                         continue
                     except Exception as e:  # noqa: BLE001 - e.g. a result that cannot be pickled
                         msg = " ".join(str(e).split())[:200]
@@ -540,9 +613,12 @@ def _run_local(
                     break
                 _top_up(pool, futures, queue, 2 * workers)
         finally:
+            if stopping and killed_at is not None:
+                _kill_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
-    if stopping:
-        raise KeyboardInterrupt
+            if killed_at is not None:
+                _remove_temporary_files(jobs)
+    return stopping
 
 
 def _run_dask(
@@ -694,6 +770,9 @@ def run_batch(
             f"No videos ({', '.join(sorted(VIDEO_SUFFIXES))}) in {src}{hint}; nothing to analyse."
         )
     out.mkdir(parents=True, exist_ok=True)
+    for name in RESERVED_NAMES:  # temporaries of a batch killed (kill -9) while writing its tables
+        for tmp in out.glob(f".{name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
     out_abs = out.resolve()
     jobs_by_rel = {j.rel: j for j in jobs}
     rule_keys = _configured_rule_keys(rules)
@@ -725,21 +804,24 @@ def run_batch(
     # together (rows stay in path order whatever the order of work).
     by_size = sorted(jobs, key=lambda j: -_file_size(j.input_path))
     interrupted = False
-    try:
-        if dask_address:
-            _run_dask(by_size, dask_address, finished)
-        else:
-            n = min(workers or default_workers(), len(jobs))
-            _run_local(by_size, n, finished, bar.notify)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        bar.close()
-        write_tables()
+    # local workers: signals are counted and polled; Dask: the first one cancels the jobs
+    with interrupts.install("raise" if dask_address else "poll"):
+        try:
+            if dask_address:
+                _run_dask(by_size, dask_address, finished)
+            else:
+                n = min(workers or default_workers(), len(jobs))
+                interrupted = _run_local(by_size, n, finished, bar.notify)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            bar.close()
+            write_tables()
+        signum = interrupts.requested() if interrupted else None
     final = all_rows()
     counts = {s: sum(r["status"] == s for r in final) for s in ("ok", "failed", "skipped")}
     if interrupted:
-        code = EXIT_INTERRUPTED
+        code = interrupts.exit_code(signum) if signum is not None else EXIT_INTERRUPTED
     elif counts["failed"] or counts["skipped"]:
         code = EXIT_FAILED
     else:
@@ -754,6 +836,7 @@ def run_batch(
         interrupted=interrupted,
         wall_s=time.perf_counter() - t_start,
         jobs=list(jobs),
+        signal=signum,
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from movescreen import __version__
+from movescreen import __version__, interrupts
 from movescreen.errors import InputError, MovescreenError, NoPersonError
 from movescreen.pipeline import AnalyzeOptions
 from movescreen.sinks import file_sha256
@@ -40,6 +41,11 @@ MARKER_VERSION = 1
 # Outputs a (re)run replaces; removed before the job starts so a stale report of older content
 # can never sit beside a failed rerun looking complete.
 REPORT_FILES = ("report.json", "report.html")
+log = logging.getLogger("movescreen.batch")
+NOT_STARTED = (
+    "Not analysed: the batch was stopped before this video started; run the same command again "
+    "to finish it."
+)
 
 
 # --------------------------------------------------------------------------- jobs and keys
@@ -204,12 +210,23 @@ def _one_sentence(e: BaseException) -> str:
     return f"Unexpected {what} while analysing ({msg[:200] or 'no details'}); please report it."
 
 
+def _interrupted_sentence(e: interrupts.Interrupted) -> str:
+    what = "what it measured is kept, " if e.kept else ""
+    return (
+        f"Not finished: the batch was stopped while this video was analysed ({what}report.json "
+        "says interrupted); run the same command again to finish it."
+    )
+
+
 def run_one(job: BatchJob) -> dict[str, Any]:
     """Analyse ``job.input_path`` into ``job.out_dir`` (or reuse a finished result).
 
     Never raises for a bad input: every outcome is a summary row (see :func:`make_row`) with an
     extra ``reused`` flag (True when a finished result of the same key was found and kept).
-    ``KeyboardInterrupt`` and ``SystemExit`` still propagate.
+    A stop asked for by the batch (SIGUSR1, see :mod:`movescreen.interrupts`) makes a
+    ``skipped`` row: before the job starts, nothing in its folder is touched; part-way, what was
+    measured is kept (``report.json`` says ``interrupted``) and no done marker is written, so the
+    next run redoes it. ``KeyboardInterrupt`` (stop now) and ``SystemExit`` still propagate.
     """
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -219,6 +236,8 @@ def run_one(job: BatchJob) -> dict[str, Any]:
     t0 = time.perf_counter()
     out = Path(job.out_dir)
     src = Path(job.input_path)
+    if interrupts.requested() is not None:  # the batch is stopping: leave this folder alone
+        return {**make_row(job.rel, "skipped", error=NOT_STARTED), "reused": False}
     try:
         sha = file_sha256(src)
     except OSError as e:
@@ -238,9 +257,20 @@ def run_one(job: BatchJob) -> dict[str, Any]:
     error = ""
     final = True  # would a rerun give the same result? (then a done marker is written)
     options = job.options if job.analysis_fps is None else replace(job.options, analysis_fps=job.analysis_fps)
+    frames = 0
+
+    def progress(n: int) -> None:
+        nonlocal frames
+        frames += n
+        if frames == 1 or frames % 25 == 0:
+            log.info("%s: frames analysed: %d", job.rel, frames)
+
+    log.info("%s: analysing into %s", job.rel, out)
     try:
-        report = run_analysis(src, out, options)
+        report = run_analysis(src, out, options, progress=progress)
         report.pop("_warnings", None)
+    except interrupts.Interrupted as e:  # measured part kept, no done marker: redone next time
+        status, error, final = "skipped", _interrupted_sentence(e), False
     except NoPersonError as e:
         status, error = "failed", _one_sentence(e)
     except InputError as e:

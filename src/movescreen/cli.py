@@ -2,12 +2,16 @@
 
 Exit codes: 0 success; 1 the input was read but could not be analysed (e.g. nobody in it) or,
 for batch, some inputs failed or were not reached; 2 bad input, model, config or usage (nothing
-analysed); 130 a batch stopped by Ctrl-C (what finished is kept).
+analysed), or an output folder that cannot take the results (full disk, no permission); 130 / 143
+stopped by Ctrl-C (SIGINT) / SIGTERM (what was measured is kept; see movescreen.interrupts).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,7 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
 
 import click
 
-from movescreen import __version__
+from movescreen import __version__, interrupts
 from movescreen.errors import MovescreenError, NoPersonError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -28,13 +32,96 @@ from movescreen.interop.exports import EXPORT_HELP as _EXPORT_HELP  # noqa: E402
 from movescreen.interop.exports import export_option_callback as _export_callback  # noqa: E402
 
 
+log = logging.getLogger("movescreen")
+
+
+def _set_logging(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Callback of -v/--verbose and --log-file (on the group and on each command)."""
+    if value in (None, 0, False):
+        return value
+    log.setLevel(logging.DEBUG)
+    if param.name == "verbose":
+        level = logging.INFO if value == 1 else logging.DEBUG
+        if not any(getattr(h, "_movescreen", "") == "console" for h in log.handlers):
+            h: logging.Handler = logging.StreamHandler(sys.stderr)
+            h.setFormatter(logging.Formatter("movescreen: %(message)s"))
+            h._movescreen = "console"  # type: ignore[attr-defined]
+            log.addHandler(h)
+        for h in log.handlers:
+            if getattr(h, "_movescreen", "") == "console":
+                h.setLevel(min(h.level or level, level))
+    else:
+        try:
+            fh = logging.FileHandler(value, encoding="utf-8")
+        except OSError as e:
+            raise click.BadParameter(f"{value} cannot be written ({e.strerror or e}).") from e
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        fh.setLevel(logging.DEBUG)
+        fh._movescreen = "file"  # type: ignore[attr-defined]
+        log.addHandler(fh)
+    return value
+
+
+def _log_options(f: Any) -> Any:
+    """-v/--verbose and --log-file, accepted before or after the command name."""
+    f = click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     expose_value=False, is_eager=True, callback=_set_logging,
+                     help="Also write a detailed log (every step, with times) to this file.")(f)
+    return click.option("-v", "--verbose", count=True, expose_value=False, is_eager=True,
+                        callback=_set_logging,
+                        help="Say more on stderr: -v each step and progress, -vv details.")(f)
+
+
+_json_summary: dict[str, Any] | None = None  # set by a command run with --json
+
+
+def _json_start(base: dict[str, Any]) -> None:
+    """From now on this command ends by printing one JSON object on stdout (see _json_end)."""
+    global _json_summary
+    _json_summary = dict(base)
+
+
+def _json_end(code: int, **fields: Any) -> None:
+    """Print the command's JSON summary (once), if --json was given."""
+    global _json_summary
+    if _json_summary is None:
+        return
+    from movescreen.sinks import clean_for_json
+
+    data = {**_json_summary, **fields, "exit_code": code}
+    _json_summary = None
+    click.echo(json.dumps(clean_for_json(data), ensure_ascii=False))
+
+
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     click.echo(f"movescreen: error: {message}", err=True)
+    log.debug("failed (exit %d): %s", code, message)
+    _json_end(code, status="failed" if code == EXIT_FAILED else "error", error=message)
     sys.exit(code)
 
 
 def _warn(message: str) -> None:
     click.echo(f"movescreen: warning: {message}", err=True)
+
+
+def _stopped(message: str, code: int, kept: list[Path]) -> None:
+    """Report a run stopped by Ctrl-C / SIGTERM (one sentence on stderr, kept files on stdout)."""
+    click.echo(f"movescreen: interrupted: {message}", err=True)
+    for p in kept:
+        click.echo(f"  {p}", err=_json_summary is not None)
+    _json_end(code, status="interrupted", error=message, outputs={p.stem: str(p) for p in kept})
+    sys.exit(code)
+
+
+def _stopped_at_once() -> None:
+    signum = interrupts.requested() or signal.SIGINT
+    click.echo(
+        "movescreen: interrupted: Stopped at once by a second signal; nothing half-written was "
+        "left and files from earlier runs are untouched.",
+        err=True,
+    )
+    _json_end(interrupts.exit_code(signum), status="interrupted", error="Stopped at once by a second signal.")
+    sys.exit(interrupts.exit_code(signum))
 
 
 def _out_dir_problem(out: Path) -> str | None:
@@ -51,13 +138,18 @@ def _out_dir_problem(out: Path) -> str | None:
     return None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Example: movescreen analyze squat.mp4 --out results/anna")
 @click.version_option(__version__, prog_name="movescreen")
+@_log_options
 def main() -> None:
     """movescreen: camera-based movement screening (a screen, not a diagnosis)."""
 
 
-@main.command()
+@main.command(
+    short_help="Analyse one video, image folder or landmarks file.",
+    epilog="Example: movescreen analyze squat.mp4 --out results/anna --pain \"left knee\"",
+)
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: ./movescreen-out/<input name>).")
@@ -79,17 +171,26 @@ def main() -> None:
 @click.option("--no-people-scan", is_flag=True, help="Do not check for other people in the picture.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--export", default=None, metavar="FORMATS", callback=_export_callback, help=_EXPORT_HELP)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON summary on stdout (everything else goes to stderr).")
+@_log_options
 def analyze(input_path: Path, out_dir: Path | None, model: Path | None, movement: str,
             config_path: Path | None, pain: str | None, blur_faces: bool, no_video: bool,
             no_frames: bool, no_html: bool, no_masks: bool, no_people_scan: bool,
-            quiet: bool, export: tuple[str, ...] = ()) -> None:
+            quiet: bool, export: tuple[str, ...] = (), as_json: bool = False) -> None:
     """Analyse a video file, a folder of images, a movescreen landmarks.csv, a TRC file or a
-    folder of OpenPose/RTMPose JSON files."""
+    folder of OpenPose/RTMPose JSON files.
+
+    Ctrl-C or SIGTERM stops at the next frame and keeps what was measured (landmarks.csv and a
+    report.json with status "interrupted"), exit 130 / 143; a second Ctrl-C stops at once.
+    """
     from tqdm import tqdm
 
     from movescreen.pipeline import AnalyzeOptions, run_analysis
 
     out = out_dir or Path("movescreen-out") / input_path.stem
+    if as_json:
+        _json_start({"command": "analyze", "input": str(input_path), "out": str(out)})
     problem = _out_dir_problem(out)
     if problem:
         _fail(problem)
@@ -100,53 +201,104 @@ def analyze(input_path: Path, out_dir: Path | None, model: Path | None, movement
         blur_faces=blur_faces, video=not no_video, key_frames=not no_frames, html=not no_html,
         exports=export,
     )
+    log.info("analysing %s into %s", input_path, out)
     bar: Any = None
+    total: int | None = None
+    done = 0
 
     def on_start(info: Any) -> None:
-        nonlocal bar
-        bar = tqdm(total=info.frame_count or None, unit="frame", disable=quiet or None,
+        nonlocal bar, total
+        total = info.frame_count or None
+        log.info("%s: %s, %sx%s, %.2f fps, about %s frames", input_path.name, info.kind,
+                 info.width, info.height, info.fps, total)
+        bar = tqdm(total=total, unit="frame", disable=quiet or None,
                    desc=input_path.name[:30], file=sys.stderr, leave=False)
 
-    try:
-        report = run_analysis(input_path, out, options,
-                              progress=lambda n: bar.update(n) if bar else None, on_start=on_start)
-    except NoPersonError as e:
-        _fail(str(e), EXIT_FAILED)
-        return
-    except MovescreenError as e:
-        _fail(str(e))
-        return
-    finally:
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
         if bar is not None:
-            bar.close()
-    for w in report.pop("_warnings", []):
+            bar.update(n)
+        if done == 1 or done % 10 == 0:
+            log.info("frames analysed: %d of %s", done, total or "?")
+
+    with interrupts.install():  # Ctrl-C / SIGTERM: stop at the next frame, keep what was measured
+        try:
+            report = run_analysis(input_path, out, options, progress=progress, on_start=on_start)
+        except interrupts.Interrupted as e:
+            if bar is not None:
+                bar.close()
+            _stopped(str(e), e.exit_code, [out / "landmarks.csv", out / "report.json"] if e.kept else [])
+            return
+        except KeyboardInterrupt:  # a second signal: stop at once
+            _stopped_at_once()
+            return
+        except NoPersonError as e:
+            _fail(str(e), EXIT_FAILED)
+            return
+        except MovescreenError as e:
+            _fail(str(e))
+            return
+        finally:
+            if bar is not None:
+                bar.close()
+    warnings = report.pop("_warnings", [])
+    for w in warnings:
         _warn(w)
-    _print_summary(input_path, out, report)
+    log.info("done: %d frames, report in %s", report["quality"]["frames"], out / "report.json")
+    _print_summary(input_path, out, report, err=as_json)
+    if as_json:
+        _json_end(EXIT_OK, status=report.get("status", "ok"), **_report_summary(report, out, warnings))
 
 
-def _print_summary(input_path: Path, out: Path, report: dict[str, Any]) -> None:
+def _report_summary(report: dict[str, Any], out: Path, warnings: list[str]) -> dict[str, Any]:
+    """The machine-readable gist of an analysis (for --json)."""
+    q = report.get("quality") or {}
+    return {
+        "frames": q.get("frames"),
+        "pose_fraction": q.get("pose_fraction"),
+        "movement": (report.get("movement") or {}).get("name"),
+        "view": (report.get("view") or {}).get("name"),
+        "reps": len(report.get("reps") or []),
+        "findings": [
+            {k: f.get(k) for k in ("rep", "rule", "side", "severity", "message_client")}
+            for f in report.get("findings") or []
+        ],
+        "warnings": list(warnings),
+        "outputs": {k: str(out / v) for k, v in {**(report.get("outputs") or {}),
+                                                  "report": "report.json"}.items()},
+    }
+
+
+def _print_summary(input_path: Path, out: Path, report: dict[str, Any], *, err: bool = False) -> None:
+    def echo(text: str) -> None:
+        click.echo(text, err=err)
+
     q = report["quality"]
-    click.echo(
+    echo(
         f"Analysed {q['frames']} frames of {input_path.name}: a person in "
         f"{100 * q['pose_fraction']:.0f}% of them."
     )
     mv, view, reps = report.get("movement") or {}, report.get("view") or {}, report.get("reps") or []
     if mv:
-        click.echo(f"Movement: {mv.get('name')}; camera view: {view.get('name')}; {len(reps)} rep(s).")
+        echo(f"Movement: {mv.get('name')}; camera view: {view.get('name')}; {len(reps)} rep(s).")
     findings = report.get("findings") or []
     if findings:
-        click.echo("Findings:")
+        echo("Findings:")
         for f in findings:
             side = "" if f["side"] in ("none", "both") else f" ({f['side']})"
-            click.echo(f"  rep {f['rep']}: {f['severity'].upper():7s} {f['rule']}{side}: {f['message_client']}")
+            echo(f"  rep {f['rep']}: {f['severity'].upper():7s} {f['rule']}{side}: {f['message_client']}")
     elif mv:
-        click.echo("No compensation reached a threshold.")
-    click.echo(report["safety"]["pain_guidance"])
+        echo("No compensation reached a threshold.")
+    echo(report["safety"]["pain_guidance"])
     for name in [*report.get("outputs", {}).values(), "report.json"]:
-        click.echo(f"  {out / name}")
+        echo(f"  {out / name}")
 
 
-@main.command()
+@main.command(
+    short_help="Redraw report.html, the video and key frames of an analysis folder.",
+    epilog="Example: movescreen report results/anna --blur-faces",
+)
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--video", type=click.Path(path_type=Path), default=None,
               help="The input video (default: the one named in report.json, if it still exists).")
@@ -167,7 +319,10 @@ def report(directory: Path, video: Path | None, blur_faces: bool, no_video: bool
         click.echo(f"  {p}")
 
 
-@main.command()
+@main.command(
+    short_help="Analyse every video in a folder; one summary table.",
+    epilog="Example: movescreen batch clinic/2026-12-01 --out results/2026-12-01 --workers 2",
+)
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Output folder: one sub-folder per video, plus summary.csv and index.html.")
@@ -179,30 +334,39 @@ def report(directory: Path, video: Path | None, blur_faces: bool, no_video: bool
 @click.option("--force", is_flag=True, help="Redo every video, even those already analysed.")
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
               help="Send the videos to this Dask scheduler (needs movescreen[distributed]).")
-@click.option("--model", type=click.Path(path_type=Path), default=None, envvar="MOVESCREEN_MODEL")
-@click.option("--movement", type=click.Choice(["auto", "squat", "hinge", "hip_rotation_seated", "figure4", "hip_9090"]), default="auto", show_default=True)
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None)
-@click.option("--blur-faces", is_flag=True)
-@click.option("--no-video", is_flag=True)
-@click.option("--no-frames", is_flag=True)
-@click.option("--no-html", is_flag=True)
-@click.option("--no-masks", is_flag=True)
-@click.option("--no-people-scan", is_flag=True)
+@click.option("--model", type=click.Path(path_type=Path), default=None, envvar="MOVESCREEN_MODEL",
+              help="Pose model .task file (default: the bundled BlazePose full model).")
+@click.option("--movement", type=click.Choice(["auto", "squat", "hinge", "hip_rotation_seated", "figure4", "hip_9090"]), default="auto", show_default=True,
+              help="Movement filmed in every video; auto decides per video.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="TOML file overriding rule thresholds (see rules/defaults.toml).")
+@click.option("--blur-faces", is_flag=True, help="Blur faces in every output image and video.")
+@click.option("--no-video", is_flag=True, help="Do not write annotated.mp4 files.")
+@click.option("--no-frames", is_flag=True, help="Do not write key frames (frames/*.png).")
+@click.option("--no-html", is_flag=True, help="Do not write a report.html per video.")
+@click.option("--no-masks", is_flag=True, help="Skip segmentation masks (no back-contour measure).")
+@click.option("--no-people-scan", is_flag=True, help="Do not check for other people in the picture.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or per-video lines.")
 @click.option("--export", default=None, metavar="FORMATS", callback=_export_callback, help=_EXPORT_HELP)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON summary on stdout (everything else goes to stderr).")
+@_log_options
 def batch(folder: Path, out_dir: Path, workers: int | None, recursive: bool,
           analysis_fps: float | None, force: bool, dask_address: str | None, model: Path | None,
           movement: str, config_path: Path | None, blur_faces: bool, no_video: bool,
           no_frames: bool, no_html: bool, no_masks: bool, no_people_scan: bool, quiet: bool,
-          export: tuple[str, ...] = ()) -> None:
+          export: tuple[str, ...] = (), as_json: bool = False) -> None:
     """Analyse every video in FOLDER: one report per video and a summary table for all.
 
     Running the same command again resumes: videos already analysed with the same content,
-    settings and version are kept; the rest are (re)done.
+    settings and version are kept; the rest are (re)done. Ctrl-C or SIGTERM stops the videos in
+    progress at the next frame (exit 130 / 143); the same command finishes them.
     """
     from movescreen.batch import run_batch
     from movescreen.pipeline import AnalyzeOptions
 
+    if as_json:
+        _json_start({"command": "batch", "folder": str(folder), "out": str(out_dir)})
     problem = _out_dir_problem(out_dir)
     if problem:
         _fail(problem)
@@ -220,26 +384,55 @@ def batch(folder: Path, out_dir: Path, workers: int | None, recursive: bool,
     except MovescreenError as e:
         _fail(str(e))
         return
+    except KeyboardInterrupt:  # before the videos started (run_batch handles signals after)
+        _stopped("Stopped before any video was analysed; nothing was written.", 130, [])
+        return
     c = result.counts
+    if result.interrupted:
+        click.echo(
+            f"movescreen: interrupted: Stopped by "
+            f"{interrupts.signal_name(result.signal or signal.SIGINT)}; the videos finished are "
+            "kept, the rest are listed as not analysed, and running the same command again "
+            "finishes them.",
+            err=True,
+        )
     click.echo(
         f"{c['ok']} ok, {c['failed']} failed, {c['skipped']} not analysed "
-        f"({result.reused} kept from an earlier run): {result.summary_csv}, {result.index_html}"
+        f"({result.reused} kept from an earlier run): {result.summary_csv}, {result.index_html}",
+        err=as_json,
     )
+    if as_json:
+        outputs = {j.rel: j.out_dir for j in result.jobs}
+        _json_end(
+            result.exit_code,
+            status="interrupted" if result.interrupted else ("ok" if result.exit_code == EXIT_OK else "failed"),
+            counts=c, reused=result.reused, summary_csv=str(result.summary_csv),
+            index_html=str(result.index_html), wall_s=round(result.wall_s, 2),
+            videos=[{**{k: r.get(k) for k in ("video", "status", "error", "movement", "view", "reps")},
+                     "output": outputs.get(r["video"])} for r in result.rows],
+        )
     sys.exit(result.exit_code)
 
 
-@main.command()
+@main.command(
+    short_help="Live feedback from a webcam (or a video played as one).",
+    epilog="Example: movescreen live --camera 0 --movement squat --record session1",
+)
 @click.option("--camera", type=click.IntRange(min=0), default=None, help="Webcam index (default 0).")
 @click.option("--source", "source_path", type=click.Path(path_type=Path), default=None,
               help="Play a video file (or image folder) as if it were a camera.")
-@click.option("--movement", type=click.Choice(["auto", "squat", "hinge"]), default="auto", show_default=True)
+@click.option("--movement", type=click.Choice(["auto", "squat", "hinge"]), default="auto", show_default=True,
+              help="Movement to coach (auto: squat or hinge, decided as the reps come).")
 @click.option("--record", "record_dir", type=click.Path(path_type=Path), default=None,
               help="Save the session's video and a full report (as analyze writes) into DIR.")
 @click.option("--headless", is_flag=True, help="No window: events as JSON lines on stdout.")
 @click.option("--speak", is_flag=True, help="Say cues aloud (espeak-ng; a tone if it is missing).")
 @click.option("--no-pace", is_flag=True, help="With --source: process every frame as fast as possible.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None)
-@click.option("--model", type=click.Path(path_type=Path), default=None, envvar="MOVESCREEN_MODEL")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="TOML file overriding rule thresholds (see rules/defaults.toml).")
+@click.option("--model", type=click.Path(path_type=Path), default=None, envvar="MOVESCREEN_MODEL",
+              help="Pose model .task file (default: the bundled BlazePose full model).")
+@_log_options
 def live(camera: int | None, source_path: Path | None, movement: str, record_dir: Path | None,
          headless: bool, speak: bool, no_pace: bool, config_path: Path | None, model: Path | None) -> None:
     """Live feedback from a webcam (q quits, r resets the count, space pauses)."""
@@ -249,12 +442,18 @@ def live(camera: int | None, source_path: Path | None, movement: str, record_dir
         _fail("Give either --camera or --source, not both.")
         return
     spec: str | Path = source_path if source_path is not None else f"camera:{camera or 0}"
-    try:
-        summary = run_live(spec, movement=movement, record_dir=record_dir, headless=headless,
-                           speak=speak, pace=not no_pace, config=config_path, model=model)
-    except MovescreenError as e:
-        _fail(str(e))
-        return
+    # live handles Ctrl-C itself (ends the session, saves it); SIGTERM is handed to it as Ctrl-C
+    with interrupts.sigterm_as_sigint() as terminated:
+        try:
+            summary = run_live(spec, movement=movement, record_dir=record_dir, headless=headless,
+                               speak=speak, pace=not no_pace, config=config_path, model=model)
+        except MovescreenError as e:
+            _fail(str(e))
+            return
+        except KeyboardInterrupt:  # before the loop started, or a second Ctrl-C
+            click.echo("movescreen: interrupted: The live session was stopped before it started "
+                       "or by a second signal.", err=True)
+            sys.exit(interrupts.exit_code(signal.SIGTERM if terminated() else signal.SIGINT))
     if not headless:
         click.echo(
             f"{summary.reps} rep(s), {summary.cues} cue(s); {summary.fps:.0f} frames/s, latency "
@@ -264,33 +463,51 @@ def live(camera: int | None, source_path: Path | None, movement: str, record_dir
             click.echo(f"  {path}")
     # run_live already printed its warnings to stderr as they happened
     if summary.stopped_by == "interrupted":
-        sys.exit(130)
+        sys.exit(interrupts.exit_code(signal.SIGTERM if terminated() else signal.SIGINT))
     if summary.stopped_by in ("camera_lost", "error"):
         sys.exit(EXIT_FAILED)
 
 
-@main.command()
-def info() -> None:
+@main.command(
+    short_help="Print versions and the model checksum (for bug reports).",
+    epilog="Example: movescreen info --json > versions.json",
+)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object on stdout instead of the table.")
+@_log_options
+def info(as_json: bool = False) -> None:
     """Print versions of Python, movescreen, MediaPipe, OpenCV, NumPy, SciPy and the model checksum."""
     from movescreen.pose.model import resolve_model
     from movescreen.provenance import versions
 
-    for k, v in versions().items():
-        click.echo(f"{k:12s} {v}")
+    data: dict[str, Any] = {"command": "info", "versions": versions()}
     try:
         m = resolve_model()
-        click.echo(f"{'model':12s} {m.path} ({m.origin})")
-        click.echo(f"{'model_sha256':12s} {m.sha256} ({'verified' if m.verified else 'not in a manifest'})")
+        data["model"] = {"path": str(m.path), "origin": m.origin, "sha256": m.sha256,
+                         "verified": m.verified, "error": None}
     except MovescreenError as e:
-        click.echo(f"{'model':12s} unavailable: {e}")
+        data["model"] = {"path": None, "origin": None, "sha256": None, "verified": False, "error": str(e)}
+    if as_json:
+        click.echo(json.dumps({**data, "exit_code": EXIT_OK}, ensure_ascii=False))
+        return
+    for k, v in data["versions"].items():
+        click.echo(f"{k:12s} {v}")
+    m_ = data["model"]
+    if m_["error"] is None:
+        click.echo(f"{'model':12s} {m_['path']} ({m_['origin']})")
+        click.echo(f"{'model_sha256':12s} {m_['sha256']} ({'verified' if m_['verified'] else 'not in a manifest'})")
+    else:
+        click.echo(f"{'model':12s} unavailable: {m_['error']}")
 
 
-@main.group()
+@main.group(short_help="List, verify or fetch pose models.",
+            epilog="Example: movescreen models verify")
 def models() -> None:
     """List, verify or fetch pose models."""
 
 
-@models.command("list")
+@models.command("list", short_help="Models movescreen knows of.",
+                epilog="Example: movescreen models list")
 def models_list() -> None:
     """Models movescreen knows of (bundled and in the user cache)."""
     from movescreen.pose.model import list_models
@@ -303,8 +520,10 @@ def models_list() -> None:
         click.echo(f"{r['name']:32s} {r['origin']:8s} {state:8s} {r['sha256']}  {r['path']}")
 
 
-@models.command("verify")
-@click.option("--model", type=click.Path(path_type=Path), default=None, envvar="MOVESCREEN_MODEL")
+@models.command("verify", short_help="Check the model in use against its checksum.",
+                epilog="Example: movescreen models verify --model ~/models/pose_landmarker_full.task")
+@click.option("--model", type=click.Path(path_type=Path), default=None, envvar="MOVESCREEN_MODEL",
+              help="Model file to check (default: the one analyses would use).")
 def models_verify(model: Path | None) -> None:
     """Check the model that analyses would use against its checksum."""
     from movescreen.pose.model import resolve_model
@@ -318,7 +537,8 @@ def models_verify(model: Path | None) -> None:
     click.echo(f"{m.path}: {status} (sha256 {m.sha256})")
 
 
-@models.command("fetch")
+@models.command("fetch", short_help="Download an official pose model (needs internet).",
+                epilog="Example: movescreen models fetch heavy")
 @click.argument("name", type=click.Choice(["lite", "full", "heavy"]))
 def models_fetch(name: str) -> None:
     """Download Google's official pose_landmarker_NAME.task into the user cache (needs internet)."""

@@ -20,7 +20,8 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-@click.group("config", short_help="Show the rule thresholds in force, or write a file to edit.")
+@click.group("config", short_help="Show the rule thresholds in force, or write a file to edit.",
+             epilog="Example: movescreen config write clinic.toml")
 def config() -> None:
     """Rule thresholds: show the ones in force, or write the defaults to a file to edit.
 
@@ -32,7 +33,8 @@ def config() -> None:
     """
 
 
-@config.command("show", short_help="Print every rule's thresholds as movescreen will use them.")
+@config.command("show", short_help="Print every rule's thresholds as movescreen will use them.",
+                epilog="Example: movescreen config show --config clinic.toml --json")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
               help="A TOML file overriding the defaults (as given to analyze --config).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
@@ -57,7 +59,8 @@ def show(config_path: Path | None, as_json: bool) -> None:
             click.echo("        " + "; ".join(f"{k} {v:g}" for k, v in rc.params.items()))
 
 
-@config.command("write", short_help="Write the default thresholds, with their reasons, to FILE.")
+@config.command("write", short_help="Write the default thresholds, with their reasons, to FILE.",
+                epilog="Example: movescreen config write clinic.toml")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 def write(file: Path, force: bool) -> None:

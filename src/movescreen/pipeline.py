@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from movescreen import __version__
+from movescreen import __version__, interrupts
 from movescreen.config import RulesConfig, load_config
 from movescreen.errors import InputError, NoPersonError
 from movescreen.kinematics import Kinematics
@@ -24,6 +24,9 @@ from movescreen.quality import Quality, assess_quality
 from movescreen.rules.engine import RulesResult, evaluate_rules
 from movescreen.safety import DISCLAIMER, PAIN_GUIDANCE
 from movescreen.sinks import (
+    OutputError,
+    all_or_nothing,
+    commit_pending,
     file_sha256,
     read_landmarks_csv,
     write_angles_csv,
@@ -141,6 +144,8 @@ def analyze_input(
             analysis.extra["landmarks_source"] = imported.source
     else:
         analysis = _analyze_frames(path, options, progress=progress, on_start=on_start)
+        if interrupts.requested():  # stopped part-way: run_analysis keeps the landmarks so far
+            return analysis
     if analysis.quality.frames_with_pose == 0:
         err = NoPersonError(
             f"No person was found in any of the {analysis.quality.frames} frames of {path.name}; "
@@ -211,7 +216,7 @@ def _analyze_frames(
             return MediaPipePoseBackend(model, num_poses=4, video_mode=False)
 
         run = estimate_landmarks(
-            source,
+            interrupts.stoppable(source),  # ends early on Ctrl-C / SIGTERM
             make_backend,
             make_scanner=make_scanner if options.scan_people else None,
             scan_interval_s=options.scan_interval_s,
@@ -373,7 +378,17 @@ def run_analysis(
         if partial is not None:
             write_outputs(partial, out_dir, status="failed", error=str(e))
         raise
-    report, render_warnings = write_all(analysis, out_dir)
+    except InputError:
+        if interrupts.requested():  # stopped before the first frame: nothing was measured
+            raise interrupts.nothing_kept() from None
+        raise
+    if interrupts.requested():
+        raise interrupts.keep_partial(analysis, out_dir, write_outputs)
+    try:
+        with all_or_nothing():  # a full disk or Ctrl-C while drawing replaces no earlier file
+            report, render_warnings = write_all(analysis, out_dir)
+    except interrupts.Interrupted:  # while drawing: the measurements are complete, keep them
+        raise interrupts.keep_partial(analysis, out_dir, write_outputs, stage="review") from None
     report["_warnings"] = list(analysis.warnings) + list(analysis.quality.warnings) + render_warnings
     return report
 
@@ -408,11 +423,15 @@ def write_all(analysis: Analysis, out_dir: str | os.PathLike[str]) -> tuple[dict
         video = Path(analysis.info.path) if analysis.info.kind == "video" else None
         folder = analysis_folder(analysis, out, report)
         try:
-            rendered = render_folder(folder, video, blur_faces=opts.blur_faces, video=opts.video,
-                                     key_frames=opts.key_frames, html=False)
+            with interrupts.stop_now():  # Ctrl-C drops the half-drawn video, not the analysis
+                rendered = render_folder(folder, video, blur_faces=opts.blur_faces, video=opts.video,
+                                         key_frames=opts.key_frames, html=False)
+        except OutputError:  # the disk is full or the folder became unwritable: not a warning
+            raise
         except (MovescreenError, OSError, ValueError, RuntimeError) as e:
             warnings.append(f"The review outputs (annotated video, key frames, HTML) could not be made: {e}")
             rendered = {}
+        commit_pending()  # CSVs, video and key frames into place together (report.html links them)
         report["outputs"].update({k: p.name for k, p in rendered.items()})
         if opts.html and not warnings:
             report["outputs"]["html"] = "report.html"
@@ -422,6 +441,8 @@ def write_all(analysis: Analysis, out_dir: str | os.PathLike[str]) -> tuple[dict
 
             try:
                 write_html_report(folder, out / "report.html")
+            except OutputError:
+                raise
             except (MovescreenError, OSError, ValueError, RuntimeError) as e:
                 report["outputs"].pop("html", None)
                 warnings.append(f"report.html could not be made: {e}")

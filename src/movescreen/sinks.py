@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import io
 import json
 import math
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from movescreen.errors import InputError
+from movescreen.errors import InputError, MovescreenError
 from movescreen.landmarks import INDEX, LANDMARK_NAMES, NUM_LANDMARKS
 from movescreen.types import LandmarkSequence
 
@@ -42,27 +45,124 @@ LANDMARK_COLUMNS = (
 )
 
 
+class OutputError(MovescreenError):
+    """An output could not be written: the disk is full, or the folder cannot be written.
+
+    Nothing half-written is left (the temporary file is deleted) and the file it would have
+    replaced is untouched.
+    """
+
+
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def output_error(e: OSError, target: Path) -> OutputError | None:
+    """The one-sentence :class:`OutputError` for a disk-full or permission ``OSError`` met while
+    writing ``target``, or None for other errors."""
+    folder = target.parent
+    if e.errno in _FULL:
+        return OutputError(
+            f"The disk holding {folder} is full: {target.name} could not be written (nothing "
+            "half-written was left and earlier files there are untouched); free some space and "
+            "run the command again."
+        )
+    if e.errno in _DENIED:
+        return OutputError(
+            f"{folder} cannot be written ({e.strerror or 'permission denied'}): {target.name} "
+            "was not saved; choose another --out folder or fix its permissions."
+        )
+    return None
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; when the block ends without error, rename it into
     place (with the usual permissions), otherwise delete it.
 
     A crash or kill at any moment leaves either the old file or the new one, never half of one.
+
+    Raises
+    ------
+    OutputError
+        The disk is full or the folder cannot be written (an ``OSError`` of that kind raised by
+        the block, or by making the temporary file).
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as e:
+        err = output_error(e, target)
+        if err is None:
+            raise
+        raise err from e
     os.close(fd)
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
-        os.replace(tmp, target)
-    except BaseException:
+        pending = getattr(_group, "pending", None)
+        if pending is not None:  # inside all_or_nothing(): renamed with the others, later
+            pending.append((Path(tmp), target))
+        else:
+            os.replace(tmp, target)
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        err = output_error(e, target) if isinstance(e, OSError) else None
+        if err is not None:
+            raise err from e
         raise
+
+
+_group = threading.local()
+
+
+@contextlib.contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """Files written through :func:`atomic_path` by this thread inside the block are renamed into
+    place together, at :func:`commit_pending` or when the block ends; if the block raises (a full
+    disk, Ctrl-C), none of them is, and the files they would have replaced stay as they were.
+
+    Code inside must not read back a file it wrote before the commit. Nested blocks join the
+    outer one.
+    """
+    if getattr(_group, "pending", None) is not None:
+        yield
+        return
+    _group.pending = []
+    try:
+        yield
+    except BaseException:
+        for tmp, _ in _group.pending:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise
+    else:
+        commit_pending()
+    finally:
+        _group.pending = None
+
+
+def commit_pending() -> None:
+    """Rename the files written so far inside :func:`all_or_nothing` into place, in the order
+    they were written (Ctrl-C and SIGTERM wait until all are renamed; renames need no space)."""
+    pending = getattr(_group, "pending", None)
+    if not pending:
+        return
+    main = threading.current_thread() is threading.main_thread()
+    stop = {signal.SIGINT, signal.SIGTERM}
+    if main:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+    try:
+        while pending:
+            tmp, target = pending.pop(0)
+            os.replace(tmp, target)
+    finally:
+        if main:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[Any]], None], *, binary: bool = False) -> Path:

@@ -21,14 +21,15 @@ def _need_extra() -> None:
         sys.exit(2)
 
 
-@click.command()
+@click.command(short_help="Start the review workspace (web pages and JSON API).",
+               epilog="Example: movescreen serve --data clinic-workspace --port 8765")
 @click.option("--db", default=None, help="Database URL (default: SQLite in the data folder); "
                                          "e.g. postgresql://user@host/dbname.")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=Path("movescreen-workspace"),
               show_default=True, help=DATA_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind. Any non-loopback address needs an account (add-user) and a login.")
-@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--port", default=8765, show_default=True, type=int, help="TCP port to listen on.")
 @click.option("--dask", default=None, metavar="ADDRESS", help="Run analysis jobs on this Dask scheduler.")
 @click.option("--max-upload-mb", default=500, show_default=True, type=int, help="Upload size limit.")
 def serve(db: str | None, data_dir: Path, host: str, port: int, dask: str | None,
@@ -55,7 +56,8 @@ def serve(db: str | None, data_dir: Path, host: str, port: int, dask: str | None
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-@click.group()
+@click.group(short_help="Manage the review workspace (import, export, users, backup).",
+             epilog="Example: movescreen workspace import results/anna --client anna")
 def workspace() -> None:
     """Manage the review workspace's database (import, export verdicts, users, backup)."""
 
@@ -66,7 +68,8 @@ def _db_opts(f):  # type: ignore[no-untyped-def]
     return click.option("--db", default=None, help="Database URL (default: SQLite in the data folder).")(f)
 
 
-@workspace.command("import")
+@workspace.command("import", short_help="Add analysis folders to a client's sessions.",
+                   epilog="Example: movescreen workspace import results/anna --client anna")
 @click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
 @click.option("--client", "client_name", required=True, help="Client name or code (created if new).")
 @click.option("--date", "date_s", default=None, help="Session date YYYY-MM-DD (default: the video's "
@@ -106,7 +109,8 @@ def import_cmd(folders: tuple[Path, ...], client_name: str, date_s: str | None, 
     click.echo(f"{n} session(s) added to client {client_name}")
 
 
-@workspace.command("export-verdicts")
+@workspace.command("export-verdicts", short_help="Write the clinicians' verdicts to CSV or JSON.",
+                   epilog="Example: movescreen workspace export-verdicts --out verdicts.csv")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="FILE.csv or FILE.json")
 @_db_opts
 def export_cmd(out: Path, db: str | None, data_dir: Path) -> None:
@@ -124,7 +128,8 @@ def export_cmd(out: Path, db: str | None, data_dir: Path) -> None:
     click.echo(f"wrote {len(rows)} row(s) to {out}")
 
 
-@workspace.command("add-user")
+@workspace.command("add-user", short_help="Create a login account.",
+                   epilog="Example: movescreen workspace add-user physio1")
 @click.argument("name")
 @click.option("--password", default=None, help="Default: asked twice (hidden).")
 @_db_opts
@@ -150,8 +155,10 @@ def add_user(name: str, password: str | None, db: str | None, data_dir: Path) ->
     click.echo(f"user {name} created")
 
 
-@workspace.command("backup")
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path))
+@workspace.command("backup", short_help="Copy the database while the server runs.",
+                   epilog="Example: movescreen workspace backup --out backup-2026-12-07.sqlite")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="File to write the copy of the database to.")
 @_db_opts
 def backup(out: Path, db: str | None, data_dir: Path) -> None:
     """Copy the database while the server runs (SQLite online backup)."""
