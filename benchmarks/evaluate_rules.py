@@ -45,9 +45,13 @@ from typing import Any
 import numpy as np
 
 from movescreen.evaluation import (
+    MOVEMENT_CLASSES,
     Confusion,
     Prediction,
+    false_finding_rate,
     format_rate,
+    movement_class,
+    movement_confusion,
     predict_any,
     predict_rule,
     tally_confusion,
@@ -507,15 +511,11 @@ def to_markdown(results: list[ClipResult]) -> str:
 
 def false_findings(results: list[ClipResult]) -> dict[str, float]:
     """Flags and cautions on clips labelled correct as a whole, per minute of their footage."""
-    correct = [r for r in results if r.correct_form]
-    minutes = sum(r.duration_s for r in correct) / 60.0
-    flags = sum(1 for r in correct for _, sev, _ in r.all_findings if sev == "flag")
-    cautions = sum(1 for r in correct for _, sev, _ in r.all_findings if sev == "caution")
-    borderline = sum(1 for r in correct for _, sev, b in r.all_findings if sev == "caution" and b)
-    return {"clips": len(correct), "minutes": minutes, "flags": flags, "cautions": cautions,
-            "borderline_cautions": borderline,
-            "flags_per_min": flags / minutes if minutes else float("nan"),
-            "cautions_per_min": cautions / minutes if minutes else float("nan")}
+    r = false_finding_rate((c.duration_s, [(sev, b) for _, sev, b in c.all_findings])
+                           for c in results if c.correct_form)
+    return {"clips": r.clips, "minutes": r.minutes, "flags": r.flags, "cautions": r.cautions,
+            "borderline_cautions": r.borderline_cautions, "flags_per_min": r.flags_per_min,
+            "cautions_per_min": r.cautions_per_min}
 
 
 def false_findings_table(results: list[ClipResult]) -> str:
@@ -540,27 +540,8 @@ def false_findings_table(results: list[ClipResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
-MOVEMENT_CLASSES = ("squat", "hinge", "other")
-
-
-def movement_class(name: str) -> str:
-    """squat, hinge, or other: a movement a non-squat/hinge recogniser named (the seated hip tests
-    of issue 13, 'figure4', 'hip_9090') is "other" for the squat and hinge rules (none runs)."""
-    return name if name in ("squat", "hinge") else "other"
-
-
-def movement_confusion(results: list[ClipResult]) -> dict[str, dict[str, int]]:
-    """Counts of (filmed movement -> auto-detected movement class) over the clips."""
-    table: dict[str, dict[str, int]] = {}
-    for r in results:
-        row = table.setdefault(r.clip.true_movement, {})
-        got = movement_class(r.auto_movement)
-        row[got] = row.get(got, 0) + 1
-    return table
-
-
 def movement_confusion_table(results: list[ClipResult]) -> str:
-    table = movement_confusion(results)
+    table = movement_confusion((r.clip.true_movement, r.auto_movement) for r in results)
     cols = list(MOVEMENT_CLASSES)
     head = "| filmed \\ detected | " + " | ".join(cols) + " | right |\n|---|" + "---:|" * (len(cols) + 1)
     lines = [head]

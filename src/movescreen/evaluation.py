@@ -153,3 +153,71 @@ def format_rate(k: int, n: int) -> str:
     'n/a (0/0)'
     """
     return f"{k / n:.2f} ({k}/{n})" if n else f"n/a ({k}/{n})"
+
+
+@dataclass(frozen=True)
+class FalseFindingRate:
+    """Findings on footage labelled correct as a whole: each one is a false finding."""
+
+    clips: int
+    minutes: float
+    flags: int
+    cautions: int
+    borderline_cautions: int
+
+    @property
+    def flags_per_min(self) -> float:
+        return self.flags / self.minutes if self.minutes > 0 else math.nan
+
+    @property
+    def cautions_per_min(self) -> float:
+        return self.cautions / self.minutes if self.minutes > 0 else math.nan
+
+
+def false_finding_rate(clips: Iterable[tuple[float, Sequence[tuple[str, bool]]]]) -> FalseFindingRate:
+    """Flags and cautions per minute over correct-form clips.
+
+    Parameters
+    ----------
+    clips : iterable of (duration_s, [(severity, borderline), ...])
+        One entry per clip labelled correct as a whole, with every finding of its analysis.
+
+    >>> r = false_finding_rate([(30.0, [("flag", False), ("caution", True)]), (90.0, [("note", False)])])
+    >>> (r.clips, r.minutes, r.flags, r.cautions, r.borderline_cautions, r.flags_per_min)
+    (2, 2.0, 1, 1, 1, 0.5)
+    """
+    n = flags = cautions = border = 0
+    seconds = 0.0
+    for duration_s, findings in clips:
+        n += 1
+        seconds += float(duration_s)
+        flags += sum(1 for sev, _ in findings if sev == "flag")
+        cautions += sum(1 for sev, _ in findings if sev == "caution")
+        border += sum(1 for sev, b in findings if sev == "caution" and b)
+    return FalseFindingRate(n, seconds / 60.0, flags, cautions, border)
+
+
+MOVEMENT_CLASSES = ("squat", "hinge", "other")
+
+
+def movement_class(name: str) -> str:
+    """squat, hinge, or other: any movement no squat or hinge rule judges is "other".
+
+    >>> [movement_class(m) for m in ("squat", "hinge", "other", "figure4")]
+    ['squat', 'hinge', 'other', 'other']
+    """
+    return name if name in ("squat", "hinge") else "other"
+
+
+def movement_confusion(pairs: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """Counts of (filmed -> detected movement class).
+
+    >>> movement_confusion([("hinge", "hinge"), ("hinge", "squat"), ("other", "hip_9090")])
+    {'hinge': {'hinge': 1, 'squat': 1}, 'other': {'other': 1}}
+    """
+    table: dict[str, dict[str, int]] = {}
+    for true, detected in pairs:
+        row = table.setdefault(true, {})
+        got = movement_class(detected)
+        row[got] = row.get(got, 0) + 1
+    return table

@@ -66,7 +66,6 @@ def test_combine_adds_noise_view_and_widens_for_poor_visibility():
 def test_a_flag_whose_interval_straddles_its_threshold_is_a_borderline_caution():
     # 20 deg prescribed reads ~17 deg on the outline (docs/lumbar.md), +/- ~2: straddles 15
     m = make_motion("hinge", view="side", n_reps=1, **SMALL)
-    _, = [m]
     res = evaluate_rules(_kin(add_silhouette_masks(m, spine_curvature_deg=arc_for_bend(20.0) * m.truth["depth"])), CONFIG)
     [f] = _found(res, "lumbar_rounding")
     assert f.value >= 15.0  # over the flag threshold ...
