@@ -154,3 +154,12 @@ def test_a_body_turned_towards_the_camera_blocks_a_side_view_rule():
     res = evaluate_rules(kin, CONFIG)
     assert not _found(res, "lockout_hyperextension")
     assert "turned towards the camera" in _reasons(res, "lockout_hyperextension")
+
+
+def test_uncertainty_doctests():
+    import doctest
+
+    from movescreen.rules import uncertainty
+
+    result = doctest.testmod(uncertainty)
+    assert result.attempted > 0 and result.failed == 0
