@@ -111,7 +111,8 @@ def judge_knee_twist_for_hip_rotation(ctx: RuleContext, rep: Rep, cfg: RuleConfi
 
 def judge_trunk_for_hip_rotation(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measurement | NotAssessed:
     """The largest of pelvis hike and trunk side lean (image, deg from the start), and in the
-    figure-4 also the trunk's forward flexion (world) while the leg is crossed."""
+    figure-4 also the trunk's forward flexion (world) beyond ``figure4_flexion_allowance_deg``
+    while the leg is crossed."""
     if ctx.kin.movement == "hip_9090":
         return not_assessed("trunk_for_hip_rotation", rep, STATIC_9090)
     sl = _clip_rows(ctx, rep)
@@ -125,7 +126,11 @@ def judge_trunk_for_hip_rotation(ctx: RuleContext, rep: Rep, cfg: RuleConfig) ->
         if crossed.size == 0:
             return not_assessed("trunk_for_hip_rotation", rep, "No frame with an ankle resting on the other knee was found.")
         rows = np.unique(crossed)
-        comps["trunk forward flexion"] = ctx.col("hip_rot_trunk_flexion_deg")[sl]
+        # forward only, beyond the slight lean the stretch allows (defaults.toml)
+        flex = ctx.col("hip_rot_trunk_flexion_deg")[sl]
+        allow = cfg.params.get("figure4_flexion_allowance_deg", 0.0)
+        with np.errstate(invalid="ignore"):
+            comps["trunk forward flexion"] = np.where(np.isfinite(flex), np.maximum(flex - allow, 0.0), np.nan)
     peaks = {}
     for name, x in comps.items():
         masked = np.full_like(x, np.nan)
