@@ -95,3 +95,15 @@ def test_export_verdicts_and_agreement(server, folders, tmp_path):
         assert (st["tp"], st["fp"], st["fn"]) == (2, 1, 0)
         assert st["sensitivity"] == 1.0 and st["agreement"] == pytest.approx(2 / 3)
     assert json.loads((tmp_path / "v.json").read_text())[0]["rule"] == "knee_valgus"
+    if server.db is None:  # the command line of the evaluation (the same maths, once is enough)
+        import subprocess
+        import sys
+
+        from tests.workspace.conftest import REPO
+
+        r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "evaluate_rules.py"),
+                            "--verdicts", str(tmp_path / "v.csv")], capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+        [line] = [x for x in r.stdout.splitlines() if x.startswith("knee_valgus ")]
+        assert line.split()[1:] == ["2", "1", "0", "0", "0", "67%", "100%", "0%"]  # spec = tn / (tn + fp)

@@ -194,3 +194,15 @@ def test_a_long_verdict_history_is_kept_whole_and_shown_bounded(app_client, tmp_
     assert f"History ({n}; the latest {HISTORY_SHOWN} shown" in page
     assert page.count("look ") == HISTORY_SHOWN + 1  # the history list plus the current note
     assert c.get("/api/findings/999/history").status_code == 404
+
+
+def test_sqlite_runs_in_wal_mode_with_the_alembic_schema(app_client):
+    from sqlalchemy import text
+
+    c, data = app_client
+    with c.app.state.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        head = conn.execute(text("select version_num from alembic_version")).scalar()
+    assert head == "0001"
+    assert (data / "workspace.sqlite3").is_file()
