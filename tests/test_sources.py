@@ -114,3 +114,30 @@ def test_truncated_faststart_video_keeps_the_frames_before_the_cut(tmp_path):
     got = list(src)
     assert 0 < len(got) < 30
     assert any("truncated" in w for w in src.warnings)
+
+
+def test_upright_turn_applies_on_top_of_metadata_to_every_new_source(tmp_path):
+    from movescreen.sources import set_upright_turn, upright_turn
+
+    img = np.zeros((60, 80, 3), np.uint8)
+    img[:10, :20] = 255  # a white block in the top-left corner
+    path = write_video(tmp_path / "sideways.mp4", [img] * 3, fps=10.0)
+    try:
+        set_upright_turn(path, 1)  # 90 deg counter-clockwise: top-left goes to bottom-left
+        assert upright_turn(path) == 1 and upright_turn(tmp_path / "other.mp4") == 0
+        src = VideoFileSource(path)
+        try:
+            assert (src.info.width, src.info.height) == (60, 80)
+            f = next(iter(src)).image
+        finally:
+            src.close()
+        assert f.shape == (80, 60, 3)
+        assert f[75, 5].mean() > 200 and f[5, 5].mean() < 50
+    finally:
+        set_upright_turn(path, 0)
+    assert upright_turn(path) == 0
+    src = VideoFileSource(path)
+    try:
+        assert next(iter(src)).image.shape == (60, 80, 3)
+    finally:
+        src.close()
