@@ -282,6 +282,10 @@ def _print_summary(input_path: Path, out: Path, report: dict[str, Any], *, err: 
     mv, view, reps = report.get("movement") or {}, report.get("view") or {}, report.get("reps") or []
     if mv:
         echo(f"Movement: {mv.get('name')}; camera view: {view.get('name')}; {len(reps)} rep(s).")
+        if report.get("hip_rotation"):  # issue 13
+            from movescreen.render.hip_rotation import hip_rotation_text
+
+            echo(hip_rotation_text(report))
     findings = report.get("findings") or []
     if findings:
         echo("Findings:")

@@ -79,3 +79,16 @@ def test_workspace_progress_plots_hip_rotation_per_side(tmp_path):
          "metrics": {k: [] for k in store.METRICS}, "findings_per_rule": {}, "hip_rotation": prog}
     svgs = [s for s in app._progress_plots(p) if "Hip internal rotation" in s]
     assert len(svgs) == 1 and ">left<" in svgs[0] and ">right<" in svgs[0]
+
+
+def test_analyze_prints_the_ranges(tmp_path):
+    from click.testing import CliRunner
+
+    from movescreen.cli import main
+
+    csv = write_landmarks_csv(tmp_path / "in.csv", make_seated_rotation(internal_deg=(38.0, 22.0)).sequence)
+    res = CliRunner().invoke(main, ["analyze", str(csv), "--out", str(tmp_path / "o"), "--no-video",
+                                    "--no-frames", "--no-html", "-q", "--movement", "hip_rotation_seated"])
+    assert res.exit_code == 0, res.output
+    line = next(x for x in res.output.splitlines() if x.startswith("Hip rotation"))
+    assert "left internal 38±0.5" in line and "right internal 22±0.5" in line and "normal about 30-45" in line

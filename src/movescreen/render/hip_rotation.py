@@ -96,3 +96,33 @@ def hip_rotation_section(report: dict[str, Any]) -> str | None:
             "Heckman 1994 via Norkin & White; adult means about 32-36 deg, Roach & Miles 1991). A "
             "screen, not a goniometer measurement: see docs/hip_rotation.md.") + "</p>")
     return "\n".join(parts)
+
+
+def hip_rotation_text(report: dict[str, Any]) -> str:
+    """One plain line for the terminal: the ranges per side, or why they were not assessed."""
+    block = report.get("hip_rotation") if isinstance(report, dict) else None
+    if not isinstance(block, dict):
+        return ""
+    if not block.get("assessed"):
+        return f"Hip rotation: {block.get('reason') or 'not assessed.'}"
+
+    def v(m: Any) -> str:
+        if not isinstance(m, dict) or not isinstance(m.get("value"), int | float):
+            return "-"
+        u = m.get("uncertainty")
+        if not isinstance(u, int | float):
+            return f"{m['value']:.0f}"
+        return f"{m['value']:.0f}±{u:.1f}" if u < 2 else f"{m['value']:.0f}±{u:.0f}"
+
+    parts = []
+    for side, dirs in (block.get("sides") or {}).items():
+        parts.append(f"{side} internal {v((dirs or {}).get('internal'))}, external {v((dirs or {}).get('external'))}")
+    for side, f in (block.get("figure4") or {}).items():
+        parts.append(f"{side} figure-4 shin {v((f or {}).get('crossed_shin_from_horizontal_deg'))} from horizontal")
+    n90 = block.get("hip_9090") or {}
+    for role in ("front", "back"):
+        if n90.get(f"{role}_shin_from_hip_line_deg"):
+            parts.append(f"90/90 {role} shin {v(n90[f'{role}_shin_from_hip_line_deg'])} from the hip line")
+    rng = (block.get("normal_range") or {}).get("internal_deg") or []
+    normal = f" (normal about {rng[0]:.0f}-{rng[1]:.0f})" if len(rng) == 2 and None not in rng else ""
+    return "Hip rotation, deg: " + "; ".join(parts) + normal + "."
