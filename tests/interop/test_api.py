@@ -53,3 +53,28 @@ def test_landmarks_frame_is_long_and_named(api_analysis):
     seq = api_analysis.landmark_sequence
     knee = df[(df.landmark == "left_knee")]
     np.testing.assert_allclose(knee.x_px.to_numpy(), seq.image_xyz[:, 25, 0])
+
+
+@pytest.mark.model
+def test_analyze_writes_nothing_and_takes_foreign_landmarks(example_analysis, tmp_path, monkeypatch):
+    """movescreen.analyze() on a TRC pair: an Analysis in memory, not one file written (not in
+    the working folder, not beside the input); save() writes only when asked."""
+    from dataclasses import replace
+
+    from movescreen.interop.trc import write_trc_m, write_trc_px
+
+    seq = replace(example_analysis.sequence, masks={})
+    src = tmp_path / "in"
+    write_trc_px(src / "clip_px.trc", seq)
+    write_trc_m(src / "clip_m.trc", seq)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    before = sorted(p.name for p in src.iterdir())
+    a = movescreen.analyze(src / "clip_px.trc")
+    assert sorted(p.name for p in src.iterdir()) == before and list(cwd.iterdir()) == []
+    assert a.folder is None and len(a.reps) == len(example_analysis.kinematics.reps)
+    assert a.report["landmarks_source"]["format"] == "trc"
+    paths = a.save(tmp_path / "out")
+    assert movescreen.load(tmp_path / "out") == a
+    assert not any(p.suffix == ".trc" for p in paths.values())  # no export unless asked
