@@ -12,7 +12,8 @@ Usage::
                                         [--only SUBSTR ...]
 
 ``--data``: the shared data folder (default ``../shared/data`` next to the checkout, else
-``/work/shared/data``). ``--cache``: keep the landmark sequences (pickles ``<file>.pkl``;
+``/work/shared/data``). ``--cache``: keep what the pose stage measured (landmarks, the mask
+measures, the picture change per frame: pickles ``<file>.pkl``;
 the split-screen halves as ``split_left.mp4.pkl`` / ``split_right.mp4.pkl``) so a re-run after a
 rules change skips MediaPipe. Delete the cache after a change to the pose stage.
 
@@ -40,6 +41,7 @@ import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -279,23 +281,37 @@ def cache_name(clip: Clip) -> str:
     return {"L": "split_left.mp4", "R": "split_right.mp4"}.get(clip.half or "", clip.file) + ".pkl"
 
 
-def load_sequence(clip: Clip, data: Path, cache: Path | None, tmp: Path) -> Any:
-    """The clip's landmark sequence (with masks), from the cache or by running MediaPipe."""
+CACHE_VERSION = 2  # 2: also the mask measures and picture changes (masks are no longer kept)
+
+
+def load_sequence(clip: Clip, data: Path, cache: Path | None, tmp: Path) -> SimpleNamespace:
+    """What the pose stage measured on the clip (landmarks, the per-frame measures taken on the
+    segmentation masks, the picture change per frame), from the cache or by running MediaPipe.
+
+    The masks themselves are not kept by the pipeline, so the lumbar and foot-in-mask columns
+    must come from ``mask_columns`` / ``back_traces`` (``compute_kinematics(..., analysis=)``);
+    ``frame_change`` lets the kinematics find cuts. The object has the attributes
+    ``compute_kinematics`` reads from an ``Analysis``.
+    """
     from movescreen.pipeline import AnalyzeOptions, analyze_input
 
     if cache is not None and (cache / cache_name(clip)).exists():
         with open(cache / cache_name(clip), "rb") as f:
-            return pickle.load(f)["seq"]  # our own cache: trusted
+            stored = pickle.load(f)  # our own cache: trusted
+        if stored.get("version") == CACHE_VERSION:
+            return SimpleNamespace(**{k: v for k, v in stored.items() if k != "version"})
     path = data / "videos" / clip.file
     if clip.half:
         path = write_half(path, clip.half, tmp / f"{clip.id}.mp4")
     opts = AnalyzeOptions(movement=clip.movement, masks=True, video=False, key_frames=False, html=False)
-    seq = analyze_input(path, opts).sequence
+    analysis = analyze_input(path, opts)
+    run = {"sequence": analysis.sequence, "mask_columns": analysis.mask_columns,
+           "back_traces": analysis.back_traces, "frame_change": analysis.frame_change}
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
         with open(cache / cache_name(clip), "wb") as f:
-            pickle.dump({"seq": seq}, f)
-    return seq
+            pickle.dump({"version": CACHE_VERSION, **run}, f)
+    return SimpleNamespace(**run)
 
 
 @dataclass
@@ -330,22 +346,23 @@ class ClipResult:
         return lab is not None and not lab.fault
 
 
-def judge(seq: Any, movement: str) -> tuple[Any, Any]:
+def judge(run: SimpleNamespace, movement: str) -> tuple[Any, Any]:
     from movescreen.config import load_config
     from movescreen.pipeline import AnalyzeOptions, compute_kinematics
     from movescreen.rules.engine import evaluate_rules
 
-    kin = compute_kinematics(seq, AnalyzeOptions(movement=movement, masks=True))
+    kin = compute_kinematics(run.sequence, AnalyzeOptions(movement=movement, masks=True), analysis=run)  # type: ignore[arg-type]
     return kin, evaluate_rules(kin, load_config())
 
 
-def summarize(clip: Clip, seq: Any) -> ClipResult:
+def summarize(clip: Clip, run: SimpleNamespace) -> ClipResult:
     from movescreen.config import load_config
     from movescreen.rules.engine import RULES_BY_ID
 
     config = load_config()
-    kin, res = judge(seq, clip.movement)
-    kin_auto, res_auto = judge(seq, "auto")
+    kin, res = judge(run, clip.movement)
+    kin_auto, res_auto = judge(run, "auto")
+    seq = run.sequence
     key = [(f.rule, f.severity, f.rep, f.value) for f in res.findings]
     key_auto = [(f.rule, f.severity, f.rep, f.value) for f in res_auto.findings]
     t = np.asarray(seq.time_s, np.float64)
@@ -607,8 +624,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for clip in clips:
             t0 = time.time()
-            seq = load_sequence(clip, args.data, args.cache, Path(tmp))
-            results.append(summarize(clip, seq))
+            run = load_sequence(clip, args.data, args.cache, Path(tmp))
+            results.append(summarize(clip, run))
             print(f"{clip.id}: {time.time() - t0:.1f} s", file=sys.stderr)
     md = to_markdown(results)
     print(md)
