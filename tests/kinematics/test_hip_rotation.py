@@ -137,3 +137,13 @@ def test_protocol_text_warns_before_it_starts():
         assert t.index("not every hip is ready to be stretched") < t.index("Camera")
         assert "sharp pain" in t and "medical professional" in t
     assert protocol_text("squat") == ""
+
+
+@pytest.mark.parametrize("yaw", [10.0, 20.0, 25.0])
+def test_a_slightly_turned_camera_is_inside_the_uncertainty(yaw):
+    m = make_seated_rotation(internal_deg=(40.0, 20.0), external_deg=(30.0, 45.0), yaw_deg=yaw)
+    h = hip_rotation_measures(m.sequence, yaw_deg=yaw)
+    for s, d, v in (("left", "internal", 40), ("right", "internal", 20), ("left", "external", 30), ("right", "external", 45)):
+        r = h.ranges[s][d]
+        assert r.value < v  # the projection under-reads
+        assert abs(r.value - v) <= r.uncertainty + 0.3, (s, d, r)
