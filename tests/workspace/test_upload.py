@@ -98,7 +98,8 @@ def test_upload_is_stored_under_its_hash_dated_from_creation_time_and_deleted_wi
     page = c.get(f"/clients/{cid}").text
     assert 'data-job-id="1"' in page and "<progress" in page  # the progress bar the page polls
     assert "../../../etc/clip name.mp4" in page  # shown as text (escaped by Jinja2)
-    assert c.get("/api/jobs/1").json()["status"] == "queued"
+    job = c.get("/api/jobs/1").json()
+    assert (job["status"], job["created_by"]) == ("queued", "local")
     # the same bytes again: one stored file, two jobs
     r = c.post(f"/clients/{cid}/upload", data={"csrf_token": tok, "movement": "auto", "date": "2026-01-05"},
                files={"video": ("again.mp4", body, "video/mp4")}, follow_redirects=False)
@@ -155,6 +156,9 @@ def test_edit_client(app_client):
     assert r.status_code == 303
     [x] = c.get("/api/clients").json()
     assert (x["name"], x["notes"]) == ("New <b>name</b>", "week 3: knee sore")
+    assert (x["created_by"], x["updated_by"]) == ("local", "local")  # who and when
+    assert x["updated_at"] >= x["created_at"]
+    assert "last edited" in c.get(f"/clients/{cid}").text
     assert "New &lt;b&gt;name&lt;/b&gt;" in c.get(f"/clients/{cid}").text
     r = c.post(f"/clients/{cid}/edit", data={"csrf_token": _csrf(c), "name": "  "})
     assert r.status_code == 400 and "1 to 200 characters" in r.text
@@ -204,5 +208,32 @@ def test_sqlite_runs_in_wal_mode_with_the_alembic_schema(app_client):
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         head = conn.execute(text("select version_num from alembic_version")).scalar()
-    assert head == "0001"
+    assert head == "0002"
     assert (data / "workspace.sqlite3").is_file()
+
+
+def test_an_older_database_is_migrated_on_start_and_keeps_its_rows(tmp_path):
+    """A workspace made at revision 0001 opens with the newest code: Alembic upgrades it."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from movescreen.workspace.db import open_db
+
+    data = tmp_path / "old"
+    data.mkdir()
+    engine = create_engine(f"sqlite:///{data / 'workspace.sqlite3'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).resolve().parents[2] / "src" /
+                                               "movescreen" / "workspace" / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text("insert into clients (name, notes, created_at, updated_at) "
+                          "values ('Kept', 'n', '2026-01-01 10:00:00', '2026-01-01 10:00:00')"))
+    engine.dispose()
+    engine, maker = open_db(None, data)
+    with engine.connect() as conn:
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
+        assert conn.execute(text("select name, created_by from clients")).all() == [("Kept", None)]
+    engine.dispose()

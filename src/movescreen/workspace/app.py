@@ -278,14 +278,17 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
         with maker() as s:
             counts = dict(s.execute(select(Session.client_id, func.count(Session.id))
                                     .group_by(Session.client_id)).all())
-            return [{"id": c.id, "name": c.name, "notes": c.notes, "sessions": counts.get(c.id, 0)}
+            return [{"id": c.id, "name": c.name, "notes": c.notes, "sessions": counts.get(c.id, 0),
+                     "created_by": c.created_by, "created_at": c.created_at.isoformat(),
+                     "updated_by": c.updated_by, "updated_at": c.updated_at.isoformat()}
                     for c in s.scalars(select(Client).order_by(Client.name, Client.id))]
 
     @app.post("/api/clients", status_code=201)
     def api_create_client(body: ClientIn, request: Request) -> dict[str, Any]:
         check_csrf(request, None)
         with maker.begin() as s:
-            c = Client(name=body.name.strip(), notes=body.notes)
+            c = Client(name=body.name.strip(), notes=body.notes, created_by=request.state.user,
+                       updated_by=request.state.user)
             s.add(c)
             s.flush()
             return {"id": c.id, "name": c.name, "notes": c.notes}
@@ -332,7 +335,8 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
             if j is None:
                 raise HTTPException(404, "No such job.")
             return {"id": j.id, "status": j.status, "progress": j.progress, "message": j.message,
-                    "session_id": j.session_id, "video_name": j.video_name}
+                    "session_id": j.session_id, "video_name": j.video_name,
+                    "created_by": j.created_by, "created_at": j.created_at.isoformat()}
 
     # ---------------------------------------------------------------- pages
     @app.get("/", response_class=HTMLResponse)
@@ -347,7 +351,8 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
         if not name or len(name) > 200:
             return message(request, "A client needs a name or code of 1 to 200 characters.")
         with maker.begin() as s:
-            c = Client(name=name, notes=notes[:20000])
+            c = Client(name=name, notes=notes[:20000], created_by=request.state.user,
+                       updated_by=request.state.user)
             s.add(c)
             s.flush()
             cid = c.id
@@ -373,6 +378,7 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
         with maker.begin() as s:
             c = get_client(s, cid)
             c.name, c.notes, c.updated_at = name, notes[:20000], utcnow()
+            c.updated_by = request.state.user
         return RedirectResponse(f"/clients/{cid}", 303)
 
     @app.get("/clients/{cid}/delete", response_class=HTMLResponse)
@@ -457,7 +463,8 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
                 entered = store.video_date(dst)
             with maker.begin() as s:
                 j = Job(client_id=cid, video_sha256=sha, movement=movement,
-                        video_name=(video.filename or "video")[:400], entered_date=entered)
+                        video_name=(video.filename or "video")[:400], entered_date=entered,
+                        created_by=request.state.user)
                 s.add(j)
         finally:
             tmp.unlink(missing_ok=True)

@@ -95,7 +95,9 @@ def import_cmd(folders: tuple[Path, ...], client_name: str, date_s: str | None, 
     date = dt.date.fromisoformat(date_s) if date_s else None
     try:
         with maker.begin() as s:
-            client = get_or_create_client(s, client_name)
+            import getpass
+
+            client = get_or_create_client(s, client_name, by=f"{getpass.getuser()} (command line)")
             n = 0
             for folder in folders:
                 for one in analysis_folders(folder):

@@ -189,10 +189,10 @@ def _int(v: Any) -> int | None:
     return int(n) if n is not None else None
 
 
-def get_or_create_client(db: DBSession, name: str) -> Client:
+def get_or_create_client(db: DBSession, name: str, by: str | None = None) -> Client:
     c = db.scalars(select(Client).where(Client.name == name)).first()
     if c is None:
-        c = Client(name=name, notes="")
+        c = Client(name=name, notes="", created_by=by, updated_by=by)
         db.add(c)
         db.flush()
     return c
