@@ -155,4 +155,5 @@ def test_report_json_has_a_valid_hip_rotation_block(tmp_path, motion, test):
         assert block["sides"]["left"]["internal"]["value"] == pytest.approx(35.0, abs=3.0)
         assert block["sides"]["right"]["internal"]["value"] == pytest.approx(25.0, abs=3.0)
         assert block["asymmetry_deg"]["internal"] == pytest.approx(10.0, abs=4.0)
+        assert 0.5 < block["asymmetry_uncertainty_deg"]["internal"] < 5.0
         assert block["normal_range"]["internal_deg"] == [30.0, 45.0]

@@ -567,6 +567,9 @@ def hip_rotation_report(kin: Any, params: dict[str, float] | None = None) -> dic
     hm = hip_rotation_measures(seq, yaw_deg=_nanmedian(yaw))
     block["sides"] = {s: {d: hm.ranges[s][d].as_dict(frames) for d in ("internal", "external")} for s in SIDES}
     block["asymmetry_deg"] = {d: round(v, 2) for d, v in hm.asymmetry_deg.items()}
+    block["asymmetry_uncertainty_deg"] = {  # the two ranges' uncertainties combined
+        d: round(float(np.hypot(hm.ranges["left"][d].uncertainty, hm.ranges["right"][d].uncertainty)), 2)
+        for d in ("internal", "external")}
     return block
 
 
