@@ -147,3 +147,18 @@ def test_a_slightly_turned_camera_is_inside_the_uncertainty(yaw):
         r = h.ranges[s][d]
         assert r.value < v  # the projection under-reads
         assert abs(r.value - v) <= r.uncertainty + 0.3, (s, d, r)
+
+
+def test_no_legs_seen_is_not_assessed():
+    from dataclasses import replace
+
+    from movescreen.kinematics.hip_rotation import hip_rotation_block
+    from movescreen.pipeline import AnalyzeOptions, compute_kinematics
+
+    seq = make_seated_rotation().sequence
+    img, wld = np.array(seq.image_xyz), np.array(seq.world_xyz)
+    legs = [25, 26, 27, 28, 29, 30, 31, 32]  # knees, ankles, heels, toes
+    img[:, legs], wld[:, legs] = np.nan, np.nan
+    kin = compute_kinematics(replace(seq, image_xyz=img, world_xyz=wld), AnalyzeOptions(movement="hip_rotation_seated"))
+    block = hip_rotation_block(kin)
+    assert block["assessed"] is False and "not found" in block["reason"]

@@ -565,6 +565,9 @@ def hip_rotation_report(kin: Any, params: dict[str, float] | None = None) -> dic
         return block
     yaw = np.asarray(kin.table.get("yaw_deg", np.full(len(frames), np.nan)), np.float64)
     hm = hip_rotation_measures(seq, yaw_deg=_nanmedian(yaw))
+    if not any(np.isfinite(hm.ranges[s][d].value) for s in SIDES for d in ("internal", "external")):
+        block.update(assessed=False, reason="Not assessed: the knees and ankles were not found in enough frames.")
+        return block
     block["sides"] = {s: {d: hm.ranges[s][d].as_dict(frames) for d in ("internal", "external")} for s in SIDES}
     block["asymmetry_deg"] = {d: round(v, 2) for d, v in hm.asymmetry_deg.items()}
     block["asymmetry_uncertainty_deg"] = {  # the two ranges' uncertainties combined
