@@ -37,8 +37,10 @@ import numpy as np
 import numpy.typing as npt
 
 from movescreen.errors import InputError, MovescreenError, NoPersonError
+from movescreen.pose.backend import PoseCandidate
 from movescreen.safety import DISCLAIMER, PAIN_GUIDANCE
-from movescreen.sources import FrameSource, detect_content_box, open_source
+from movescreen.sources import FrameSource, open_source
+from movescreen.step import LETTERBOX_FRAMES, FrameResult, FrameStep
 from movescreen.stream import Event, LiveStep, StepOutput, nan_safe, summarize_session
 from movescreen.types import Frame
 
@@ -503,7 +505,6 @@ def run_live(
     emitted and, with ``record_dir``, everything recorded so far is saved with its report.
     """
     from movescreen.config import load_config
-    from movescreen.pose.subject import choose_subject
 
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
@@ -580,7 +581,7 @@ def run_live(
               "paced": bool(pace or is_camera), "headless": headless, "recording": record_path is not None,
               "speech": None if speaker is None else speaker.engine})
         grabber = FrameGrabber(src, pace=pace and not is_camera, lossless=not pace and not is_camera).start()
-        last_image = _loop(src, grabber, backend, step, choose_subject, emit, summary, speaker,
+        last_image = _loop(src, grabber, backend, step, emit, summary, speaker,
                            recorder, headless=headless, is_camera=is_camera,
                            max_duration_s=max_duration_s, t_start=t_start)
     except BaseException as e:  # the session so far is still summarised and saved below
@@ -641,7 +642,7 @@ def _handle(ev: Event, emit: Callable[[Event], None], summary: LiveSummary, spea
 
 
 def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
-          choose_subject: Callable[..., int | None], emit: Callable[[Event], None],
+          emit: Callable[[Event], None],
           summary: LiveSummary, speaker: Any, recorder: SessionRecorder | None, *,
           headless: bool, is_camera: bool, max_duration_s: float | None,
           t_start: float) -> Image | None:
@@ -652,15 +653,42 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
         cv2 = _cv2
     latencies: list[float] = []
     recent: deque[float] = deque(maxlen=30)  # processing times for the fps shown
-    prev_box = None
     paused = False
-    first = True
+    last_out: StepOutput | None = None
     last_image: Image | None = None
     cue_text, cue_sev, cue_until = "", "", 0.0
     message = "Stand still for a moment" + (", side on" if step.requested_movement == "hinge" else "")
     submitted_at: dict[int, float] = {}
     judge_delays: list[float] = []
     slow = _SimulatedDelay(os.environ.get(SIMULATE_DELAY_ENV))
+    fstep = FrameStep(backend, letterbox_frames=LETTERBOX_FRAMES, mask_work=False)
+    held: dict[int, tuple[Frame, float]] = {}
+    done_caps: list[float] = []
+
+    def _push(r: FrameResult, frame: Frame, t_cap: float) -> StepOutput:
+        nonlocal message, cue_text, cue_sev, cue_until
+        cand = (PoseCandidate(r.image_xyz, r.visibility, r.presence, r.world_xyz, r.mask)
+                if r.has_pose else None)
+        before = step.reps_submitted
+        res = step.push(r.index, r.time_s, cand)
+        if step.reps_submitted > before:
+            submitted_at[step.reps_submitted + 1000 * step.set_index] = t_cap
+        if recorder is not None:
+            recorder.write(frame)
+        now = time.perf_counter()
+        for ev in res.events:
+            if ev["event"] == "calibration":
+                message = "" if ev.get("ok") else str(ev.get("message"))
+            if ev["event"] == "rep":
+                key_ = int(ev["rep"]) + 1000 * int(ev["set"])
+                if key_ in submitted_at:
+                    judge_delays.append(now - submitted_at.pop(key_))
+            if ev["event"] == "cue":
+                cue_text, cue_sev, cue_until = str(ev["text"]), str(ev["severity"]), now + CUE_SHOW_S
+            _handle(ev, emit, summary, speaker)
+        summary.frames_processed += 1
+        return res
+
     with _Stop() as stop:
         while True:
             if stop.flag:
@@ -693,35 +721,19 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
             if paused:
                 summary.frames_paused += 1
             else:
-                if first:
-                    first = False
-                    box = detect_content_box([frame.image])
-                    if box is not None and hasattr(backend, "crop"):
-                        backend.crop = box
-                cands = backend.process(frame.image, round(frame.time_s * 1000))
-                slow()
-                k = choose_subject(cands, prev_box)
-                if k is not None:
-                    prev_box = cands[k].bbox()
-                before = step.reps_submitted
-                res = step.push(frame.index, frame.time_s, cands[k] if k is not None else None)
-                if step.reps_submitted > before:
-                    submitted_at[step.reps_submitted + 1000 * step.set_index] = t_cap
-                if recorder is not None:
-                    recorder.write(frame)
-                now = time.perf_counter()
-                for ev in res.events:
-                    if ev["event"] == "calibration":
-                        message = "" if ev.get("ok") else str(ev.get("message"))
-                    if ev["event"] == "rep":
-                        key_ = int(ev["rep"]) + 1000 * int(ev["set"])
-                        if key_ in submitted_at:
-                            judge_delays.append(now - submitted_at.pop(key_))
-                    if ev["event"] == "cue":
-                        cue_text, cue_sev, cue_until = str(ev["text"]), str(ev["severity"]), now + CUE_SHOW_S
-                    _handle(ev, emit, summary, speaker)
-                summary.frames_processed += 1
-                last_out = res
+                # the one per-frame step analyze and batch use: letterbox rule (first frames),
+                # pose, subject; the mask work is LiveStep's (on its worker thread)
+                held[frame.index] = (frame, t_cap)
+                for r in fstep.update(frame):
+                    slow()
+                    f_cap = held.pop(r.index)
+                    last_out = _push(r, *f_cap)
+                    done_caps.append(f_cap[1])
+            if not fstep.decided or last_out is None:
+                if cv2 is not None:  # the first frames, before the content box is known
+                    cv2.imshow(WINDOW_NAME, frame.image)
+                    cv2.waitKey(1)
+                continue
             if cv2 is not None:
                 now = time.perf_counter()
                 fps = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else 0.0
@@ -730,7 +742,7 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
                           "cue": cue_text if now < cue_until else "", "cue_severity": cue_sev,
                           "message": message, "paused": paused}
                 img = draw_live_overlay(frame.image if not paused or last_image is None else last_image,
-                                        last_out, status) if not first else frame.image
+                                        last_out, status)
                 if last_image is None:  # the first picture sets the window's size
                     h, w = img.shape[:2]
                     k = min(1.0, MAX_WINDOW[0] / w, MAX_WINDOW[1] / h)
@@ -749,11 +761,14 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
                 if cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) < 1:
                     summary.stopped_by = "quit"
                     break
-            if not paused:
-                t_done = time.perf_counter()
-                latencies.append(t_done - t_cap)
-                summary.latency_series.append((t_done - t_start, 1000 * (t_done - t_cap)))
+            t_done = time.perf_counter()
+            for tc in done_caps:  # one frame, or the first frames at once (letterbox rule)
+                latencies.append(t_done - tc)
+                summary.latency_series.append((t_done - t_start, 1000 * (t_done - tc)))
                 recent.append(t_done)
+            done_caps.clear()
+        for r in fstep.flush():  # a source shorter than the letterbox rule's frames
+            _push(r, *held.pop(r.index))
     summary.duration_s = time.perf_counter() - t_start
     summary.fps = summary.frames_processed / summary.duration_s if summary.duration_s > 0 else 0.0
     if latencies:

@@ -178,7 +178,7 @@ def test_a_failing_pose_model_still_ends_with_a_summary() -> None:
 
         def process(self, image, timestamp_ms):
             self.calls += 1
-            if self.calls == 5:
+            if self.calls == 15:  # after the letterbox rule's first 12 frames
                 raise RuntimeError("model crashed")
             return []
 
@@ -192,4 +192,4 @@ def test_a_failing_pose_model_still_ends_with_a_summary() -> None:
     lines = [json.loads(x) for x in out.getvalue().splitlines()]
     assert [e["event"] for e in lines] == ["start", "error", "summary"]
     assert "model crashed" in lines[1]["message"]
-    assert lines[-1]["stopped_by"] == "error" and lines[-1]["frames_processed"] == 4
+    assert lines[-1]["stopped_by"] == "error" and lines[-1]["frames_processed"] == 14
