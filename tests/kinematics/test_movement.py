@@ -52,8 +52,8 @@ def test_a_deep_squat_with_forward_lean_is_still_a_squat():
 
 
 def test_split_evidence_is_marked_ambiguous_and_says_so():
-    # a half-way shape: trunk 45 deg, shins 25 deg, knee/hip 0.75
-    k = _kin("squat", view="side", hip_flexion_deg=100.0, knee_flexion_deg=75.0,
+    # a half-way shape: trunk 50 deg, shins 20 deg, knee/hip 0.73
+    k = _kin("squat", view="side", hip_flexion_deg=110.0, knee_flexion_deg=80.0,
              ankle_dorsiflexion_deg=20.0)
     d = k.movement_decision
     assert d.ambiguous

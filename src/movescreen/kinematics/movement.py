@@ -10,7 +10,9 @@ cue                       what it measures (at the rep's deepest frame unless st
                           A squat keeps the trunk roughly parallel with the shins
                           (difference 0-15 deg); a hinge inclines the trunk far past
                           near-vertical shins (30-100 deg). -1 at 10, +1 at 40.
-``trunk_inclination``     the trunk's forward lean, degrees. -1 at 35, +1 at 55.       1.0
+``trunk_inclination``     the trunk's forward lean, degrees. -1 at 40, +1 at 60. The    1.5
+                          surest single cue (a large angle between two well-seen
+                          points): squats stay near 25-50 deg, hinges 60-90 deg.
 ``knee_hip_ratio``        knee flexion / hip flexion. A squat bends both about as       1.0
                           much (0.85-1.05), a hinge mostly the hips (0.2-0.7).
                           -1 at 0.95, +1 at 0.55.
@@ -80,7 +82,7 @@ PLAUSIBLE = {
 }
 CUE_WEIGHTS = {
     "trunk_minus_shin": 1.0,
-    "trunk_inclination": 1.0,
+    "trunk_inclination": 1.5,
     "knee_hip_ratio": 1.0,
     "hip_height": 0.5,
     "descent_start": 1.0,
@@ -251,7 +253,7 @@ def hinge_cues(evidence: dict[str, Any]) -> dict[str, float]:
     if np.isfinite(tr) and np.isfinite(sh):
         cues["trunk_minus_shin"] = ramp(tr - sh, 10.0, 40.0)
     if np.isfinite(tr):
-        cues["trunk_inclination"] = ramp(tr, 35.0, 55.0)
+        cues["trunk_inclination"] = ramp(tr, 40.0, 60.0)
     if np.isfinite(k) and np.isfinite(h) and h > 20.0:
         cues["knee_hip_ratio"] = ramp(k / h, 0.95, 0.55)
     if np.isfinite(hak):
@@ -272,7 +274,7 @@ def hinge_cues(evidence: dict[str, Any]) -> dict[str, float]:
 def score_cues(cues: dict[str, float]) -> tuple[float, bool]:
     """Weighted mean of the cues and whether it is ambiguous.
 
-    >>> score_cues({"trunk_inclination": 1.0, "knee_hip_ratio": -1.0})
+    >>> score_cues({"knee_hip_ratio": 1.0, "descent_start": -1.0})
     (0.0, True)
     """
     if not cues:
@@ -341,7 +343,9 @@ def rep_evidence(seg: RepSegment, inp: MovementInputs) -> dict[str, Any]:
         "shin_inclination_deg": _plausible("ankle_dorsiflexion", _at(s["ankle_dorsiflexion"], b)),
         "hip_above_knee": _at(s["hip_above_knee"], b),
         "hip_above_knee_top": hak_top,
-        "descent_knee_hip_ratio": _descent_ratio(seg, s, inp.depth),
+        # how the rep starts only counts when its start was seen (not cut by the clip's start)
+        "descent_knee_hip_ratio": (float("nan") if seg.partial_reason.startswith("begins")
+                                   else _descent_ratio(seg, s, inp.depth)),
         "single_leg": stance,
         "left_right_correlation": corr,
         "bottom_hold_s": hold,
