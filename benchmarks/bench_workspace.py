@@ -1,5 +1,7 @@
 """Load on the review workspace (loopback only): N concurrent clients read review pages and write
-verdicts for D seconds against `movescreen serve` on SQLite; prints p50/p95/max latency and errors.
+verdicts for D seconds against `movescreen serve` on SQLite; prints p50/p95/max latency and errors,
+the server's own time per request (its Server-Timing header: the rest is waiting for a CPU and the
+client threads' own work) and the machine's load average.
 
     python benchmarks/bench_workspace.py [--clients 20] [--seconds 30] [--folder ANALYSIS_FOLDER]
 
@@ -57,6 +59,7 @@ def main() -> int:
         sessions = c0.get("/api/clients/1/sessions").json()
         fids = [f["id"] for x in sessions for f in c0.get(f"/api/sessions/{x['id']}").json()["findings"]]
         lat: dict[str, list[float]] = {"page": [], "verdict": []}
+        server: list[float] = []  # the server's own time per request (Server-Timing header)
         errors: list[str] = []
         lock = threading.Lock()
         stop = time.monotonic() + args.seconds
@@ -74,8 +77,11 @@ def main() -> int:
                               json={"verdict": rnd.choice(["agree", "disagree", "unsure"]),
                                     "note": f"bench {i}"})
                 dt = time.perf_counter() - t0
+                st = r.headers.get("server-timing", "")
                 with lock:
                     lat[kind].append(dt)
+                    if st.startswith("app;dur="):
+                        server.append(float(st[8:]) / 1000)
                     if r.status_code != 200:
                         errors.append(f"{kind} {r.status_code}")
 
@@ -94,11 +100,23 @@ def main() -> int:
     out = {"clients": args.clients, "seconds": args.seconds, "requests": len(allv),
            "errors": len(errors), "rps": len(allv) / args.seconds,
            "p50_ms": q(allv, 50), "p95_ms": q(allv, 95), "max_ms": 1000 * max(allv),
-           "page_p95_ms": q(lat["page"], 95), "verdict_p95_ms": q(lat["verdict"], 95)}
+           "page_p95_ms": q(lat["page"], 95), "verdict_p95_ms": q(lat["verdict"], 95),
+           "server_p50_ms": q(server, 50), "server_p95_ms": q(server, 95),
+           "load_average_1min": _loadavg()}
     print(json.dumps(out, indent=2))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
     return 0 if not errors else 1
+
+
+def _loadavg() -> float | None:
+    """The machine's 1-minute load average at the end (the number to read the latency with)."""
+    try:
+        import os
+
+        return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):
+        return None
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -87,6 +88,7 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
     # ---------------------------------------------------------------- auth and CSRF
     @app.middleware("http")
     async def auth(request: Request, call_next: Any) -> Response:
+        t0 = time.perf_counter()
         request.state.user = "local" if not exposed else None
         request.state.csrf = request.cookies.get("ms_csrf") or new_token()
         path = request.url.path
@@ -114,6 +116,8 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
             "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
             "script-src 'self'; object-src 'none'; frame-ancestors 'none'")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # time in the server (queueing for a worker thread included), for the load benchmark
+        response.headers["Server-Timing"] = f"app;dur={1000 * (time.perf_counter() - t0):.1f}"
         return response
 
     def check_csrf(request: Request, token: str | None) -> None:
