@@ -194,7 +194,10 @@ def judge_hips_rise_first(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measur
     trunk = ctx.col(f"trunk_inclination_{ctx.space}_deg")[a: b + 1]
     ok = np.isfinite(knee) & np.isfinite(trunk)
     if len(knee) < 5 or ok.mean() < 0.8:
-        return not_assessed("hips_rise_first", rep, "Knees or trunk were not visible for most of the way up in this rep.")
+        return not_assessed(
+            "hips_rise_first", rep,
+            "The knees or trunk were not seen for part of the way up in this rep (often the knees hidden behind "
+            "the plates at the start of a pull), so the order of knees and trunk could not be judged.")
     half = max(1, len(knee) // 2)
     s = int(np.nanargmax(np.where(ok[:half], knee[:half], -np.inf)))
     e = s + int(np.nanargmin(np.where(ok[s:], knee[s:], np.inf)))
