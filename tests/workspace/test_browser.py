@@ -109,3 +109,39 @@ def test_review_flow(browser, tmp_path, folders):
         page.close()
     finally:
         s.stop()
+
+
+@pytest.mark.model
+def test_upload_in_the_page_polls_progress_then_shows_the_session(browser, tmp_path):
+    """Upload the example clip through the page: the job list shows a progress bar that polls
+    /api/jobs/{id} until the background analysis is done, then the page shows the session."""
+    from tests.workspace.conftest import EXAMPLE_VIDEO
+
+    s = Server(tmp_path / "data").start()
+    try:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        polls: list[str] = []
+        page.on("request", lambda r: polls.append(r.url) if "/api/jobs/" in r.url else None)
+        page.goto(s.url + "/")
+        page.fill("#new-client input[name=name]", "Uploader")
+        page.click("#new-client button")
+        page.wait_for_selector("#client-name")
+        page.set_input_files("#upload input[type=file]", str(EXAMPLE_VIDEO))
+        page.select_option("#upload select[name=movement]", "squat")
+        page.fill("#upload input[name=date]", "2026-06-01")
+        page.click("#upload button")
+        page.wait_for_selector("#jobs progress")
+        assert page.text_content("#jobs li").startswith(EXAMPLE_VIDEO.name)
+        # done: the polling script reloads the page, which then lists the session
+        page.wait_for_selector("a.session-link", timeout=300_000)
+        assert page.text_content("#jobs .job-status") == "done"
+        assert page.get_attribute("#jobs progress", "value") == "1.0"
+        assert page.text_content("a.session-link") == "2026-06-01"
+        assert polls and all(u.endswith("/api/jobs/1") for u in polls)
+        assert errors == []
+        page.close()
+    finally:
+        s.stop()
