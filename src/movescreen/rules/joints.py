@@ -105,7 +105,6 @@ def summarize_joints(
             status = "not_doing_its_job"
         elif checked:
             status = "ok"
-            parts.append(f"checked and passed: {', '.join(c.replace('_', ' ') for c in checked)}")
         else:
             status = "not_assessed"
             if unjudged:
@@ -115,7 +114,6 @@ def summarize_joints(
                 reason = _short_reason(about[0].reason)
             else:
                 reason = "no rule judges this joint"
-            parts.append(f"not assessed: {reason}")
         worst = max((SEVERITY_RANK[f.severity] for f in as_comp + as_victim), default=-1)
         out.append({
             "joint": joint,
