@@ -555,6 +555,17 @@ def models_fetch(name: str) -> None:
         return
     click.echo(f"Saved {m.path} (sha256 {m.sha256}); use it with --model {m.path}")
 
+@main.command(short_help="Print how to film a hip rotation test, safety text first.",
+              epilog="Example: movescreen protocol hip_rotation_seated")
+@click.argument("movement", type=click.Choice(["hip_rotation_seated", "figure4", "hip_9090"]))
+def protocol(movement: str) -> None:
+    """Where the camera goes and what the person does for a hip rotation test (issue 13,
+    docs/hip_rotation.md); the safety text comes first."""
+    from movescreen.kinematics.hip_rotation import protocol_text
+
+    click.echo(protocol_text(movement))
+
+
 main.add_command(__import__("movescreen.config_cli", fromlist=["config"]).config)  # config show|write
 for _c in __import__("movescreen.workspace.cli", fromlist=["COMMANDS"]).COMMANDS: main.add_command(_c)  # serve, workspace
 

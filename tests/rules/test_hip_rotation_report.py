@@ -92,3 +92,14 @@ def test_analyze_prints_the_ranges(tmp_path):
     assert res.exit_code == 0, res.output
     line = next(x for x in res.output.splitlines() if x.startswith("Hip rotation"))
     assert "left internal 38±0.5" in line and "right internal 22±0.5" in line and "normal about 30-45" in line
+
+
+def test_protocol_command_prints_the_safety_text_first():
+    from click.testing import CliRunner
+
+    from movescreen.cli import main
+
+    res = CliRunner().invoke(main, ["protocol", "hip_rotation_seated"])
+    assert res.exit_code == 0
+    assert res.output.index("not every hip is ready to be stretched") < res.output.index("Camera: in front")
+    assert CliRunner().invoke(main, ["protocol", "squat"]).exit_code == 2
