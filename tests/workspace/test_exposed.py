@@ -107,3 +107,21 @@ def test_cookie_flags_csrf_escaping_traversal_upload(exposed, folders):
     assert not (data.parent / "evil.mp4").exists()
     assert len(c.get(f"/api/clients/{cid}/sessions").json()) == 1  # the imported one only
     assert "data-job-id" not in c.get(f"/clients/{cid}").text  # no analysis job queued
+
+
+def test_pdf_download_works_behind_the_login(exposed, folders):
+    """The PDF is printed by headless Chromium from the page itself, with the user's session."""
+    import os
+    from pathlib import Path
+
+    pytest.importorskip("playwright.sync_api", reason="needs playwright (test extra)")
+    if not Path(os.environ.get("MOVESCREEN_CHROMIUM", "/usr/bin/chromium")).exists():
+        pytest.skip("no Chromium")
+    exposed.cli("import", str(folders[0]), "--client", "P")
+    c, _ = _login(exposed)
+    r = c.get("/sessions/1/report.pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF") and b"/Type /Page" in r.content
+    assert b"/Title (Review: P " in r.content  # the review page itself, not the login page
+    anonymous = httpx.get(exposed.url + "/sessions/1/report.pdf", timeout=30)
+    assert anonymous.status_code == 303  # to the login page, no PDF
