@@ -163,3 +163,25 @@ def test_uncertainty_doctests():
 
     result = doctest.testmod(uncertainty)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_rep_read_as_a_hold_inside_a_squat_clip_is_not_judged():
+    from movescreen.synthetic import make_depth_profile
+
+    fps = 15
+    d1, _ = make_depth_profile(2, fps)
+    d2, _ = make_depth_profile(1, fps, pause_bottom_s=8.0, lead_s=0.0)  # a static hold at the bottom
+    depth = np.concatenate([d1, d2, np.zeros(10)])
+    # heel lift prescribed on every frame: a rep that is judged gets a heel_lift finding
+    m = make_motion("squat", view="side", depth=depth, fps=fps, heel_lift_deg=25.0)
+    kin = _kin(m.sequence)
+    assert kin.movement == "squat"
+    labels = {r.rep: r.label for r in kin.movement_decision.reps}
+    assert labels == {1: "squat", 2: "squat", 3: "other"}
+    res = evaluate_rules(kin, CONFIG)
+    assert {f.rep for f in _found(res, "heel_lift")} == {1, 2}
+    held = [n for n in res.not_assessed if n.rep == 3 and n.rule == "heel_lift"]
+    assert held and "does not read as a squat" in held[0].reason and "hold" in held[0].reason
+    # with the movement given by the user every rep is judged
+    kin_user = _kin(m.sequence, "squat")
+    assert {f.rep for f in _found(evaluate_rules(kin_user, CONFIG), "heel_lift")} == {1, 2, 3}

@@ -226,6 +226,22 @@ def judge_rep(rule: Rule, ctx: RuleContext, rep: Rep, config: RulesConfig) -> tu
     return findings, skipped, values
 
 
+def _reps_read_as_other(kin: Kinematics) -> dict[int, str]:
+    """Reps the movement recogniser read as ``other`` (a hold, a stretch, legs in turn) in a clip
+    it read as a squat or hinge: rep index -> the reason they are not judged. A movement the
+    user gave (``--movement``) is trusted for every rep."""
+    decision = getattr(kin, "movement_decision", None)
+    if decision is None or getattr(decision, "decided_by", "auto") != "auto":
+        return {}
+    out = {}
+    for rm in getattr(decision, "reps", []) or []:
+        if getattr(rm, "label", None) == "other":
+            why = str(getattr(rm, "reason", "") or "").strip().rstrip(".")
+            out[int(rm.rep)] = (f"this rep does not read as a {kin.movement}"
+                                f"{' (' + why[:1].lower() + why[1:] + ')' if why else ''}: not judged.")
+    return out
+
+
 def evaluate_rules(kin: Kinematics, config: RulesConfig, *, pain: str | None = None) -> RulesResult:
     """Judge every enabled rule on every rep of a clip.
 
@@ -244,6 +260,7 @@ def evaluate_rules(kin: Kinematics, config: RulesConfig, *, pain: str | None = N
     skipped: list[NotAssessed] = []
     statuses: list[RuleStatus] = []
     reps = [r for r in kin.reps]
+    not_a_rep = _reps_read_as_other(kin)
     for rule in RULES:
         cfg = config[rule.id]
         if not cfg.enabled:
@@ -258,6 +275,10 @@ def evaluate_rules(kin: Kinematics, config: RulesConfig, *, pain: str | None = N
             continue
         rule_f, rule_s, values = [], [], []
         for rep in reps:
+            if rep.index in not_a_rep:
+                # a hold, a stretch or a step inside the clip: not a repetition of the movement
+                rule_s.append(NotAssessed(rule.finding_id, not_a_rep[rep.index], rep.index))
+                continue
             if rep.partial:
                 # a set-up, a set-down or a rep cut off by the clip: never a finding
                 rule_s.append(NotAssessed(
