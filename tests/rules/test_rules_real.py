@@ -114,3 +114,15 @@ def test_split_screen_only_the_incorrect_half_is_flagged(split_halves):
     rules = ("lumbar_rounding", "squatting_the_hinge")
     assert any(fired(split_halves["right"], r) for r in rules)
     assert not any(fired(split_halves["left"], r) for r in rules)
+
+
+@pytest.mark.parametrize("clip", ["deadlift_side_correct_01.mp4", "deadlift_side_correct_02.mp4",
+                                  "deadlift_side_neutral_01.mp4", "deadlift_side_heels_down_pair_01.mp4",
+                                  "deadlift_side_conventional_01.mp4", "hinge_side_kettlebell_deadlift_01.mp4"])
+def test_hips_rise_first_never_flags_a_correct_hinge(clip):
+    """Issue 11 target: no flag on a correct-form clip (a constant-back-angle barbell pull may earn a
+    caution: docs/hips_rise_first.md)."""
+    a = analyze_shared_clip(clip)
+    assert not fired(a, "hips_rise_first", ("flag",)), [
+        (f.value, f.uncertainty) for f in a.rules.findings if f.rule == "hips_rise_first"]
+    assert all(f.severity != "flag" for f in a.rules.findings if f.borderline)
