@@ -111,10 +111,39 @@ def _sha(p: Path) -> str | None:
 
 def _run(cmd: list[str], *, timeout: float = 300, env: dict[str, str] | None = None,
          signal_after: tuple[float, int] | None = None, second_signal: float | None = None,
+         signal_when: tuple[str, int, int] | None = None, second_when: str | None = None,
          stdin: int | None = subprocess.DEVNULL) -> tuple[int, str, str]:
+    """Run ``cmd``; optionally signal it after a delay (``signal_after``), or when a stderr line
+    matches ``signal_when = (regex, at_least, signal)`` (the regex's group 1 >= at_least: e.g. the
+    ``-v`` progress "frames analysed: N"), then again when a line matches ``second_when``."""
+    import re
+
     full_env = {**os.environ, **(env or {})}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
                             stdin=stdin, start_new_session=True)
+    if signal_when is not None:
+        pattern, at_least, sig = signal_when
+        seen: list[str] = []
+        assert proc.stderr is not None
+        sent = False
+        for line in proc.stderr:
+            seen.append(line)
+            m = re.search(pattern, line)
+            if not sent and m and int(m.group(1)) >= at_least:
+                proc.send_signal(sig)
+                sent = True
+                if second_when is None:
+                    break
+            elif sent and second_when is not None and re.search(second_when, line):
+                proc.send_signal(sig)
+                break
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            err += "\n[faults.py: timed out]"
+        return proc.returncode, out, "".join(seen) + err
     if signal_after is not None:
         delay, sig = signal_after
         try:
@@ -231,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                     extra: list[str] | None = None, *, out: Path | None = None, env: dict[str, str] | None = None,
                     earlier: bool = True, needs: Path | None = None, cmd: list[str] | None = None,
                     signal_after: tuple[float, int] | None = None, second_signal: float | None = None,
+                    signal_when: tuple[str, int, int] | None = None, second_when: str | None = None,
                     check: Callable[[Row, Path, str, str], None] | None = None) -> None:
         if not wanted(name):
             return
@@ -246,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         inp = make_input(case) if make_input else None
         command = cmd or [EXE, "analyze", str(inp), "--out", str(out), *FAST, *(extra or [])]
         t0 = time.perf_counter()
-        code, so, se = _run(command, env=env, signal_after=signal_after, second_signal=second_signal)
+        code, so, se = _run(command, env=env, signal_after=signal_after, second_signal=second_signal,
+                            signal_when=signal_when, second_when=second_when)
         row.seconds = time.perf_counter() - t0
         row.exit, row.sentence = code, _sentence(se, so)
         row.files = _files(out)
@@ -261,25 +292,42 @@ def main(argv: list[str] | None = None) -> int:
             row.clear = not tb and code == 0
         if before is not None and code != 0:
             row.lost = _sha(out / "report.json") != before  # a failed run damaged the earlier result
-        if any(f.endswith(".part") for f in row.files):
-            row.note = (row.note + "; " if row.note else "") + "half-written .part file left"
+        if any(f.endswith((".part", ".tmp")) for f in row.files):
+            row.note = (row.note + "; " if row.note else "") + "half-written .part/.tmp file left"
         if check:
             check(row, out, so, se)
 
-    def interrupt_check(expected_code: int) -> Callable[[Row, Path, str, str], None]:
+    def interrupt_check(expected_code: int, *, at_once: bool = False) -> Callable[[Row, Path, str, str], None]:
+        """130/143, no traceback, no temporary file left; a first signal must leave a report.json
+        with status "interrupted" (analyze: in the folder; batch: for the video in progress) and
+        its landmarks; a second one must say it stopped at once."""
         def check(row: Row, out: Path, so: str, se: str) -> None:
-            status = None
+            statuses: dict[str, str | None] = {}
             for rj in [out / "report.json", *out.glob("*/report.json")]:
+                if not rj.exists():
+                    continue
                 try:
-                    status = json.loads(rj.read_text()).get("status") or status
+                    statuses[rj.parent.name] = json.loads(rj.read_text()).get("status")
                 except (OSError, json.JSONDecodeError):
-                    pass
-            kept = (out / "landmarks.csv").is_file() or any(out.glob("*/landmarks.csv")) or (out / "summary.csv").is_file()
-            row.clear = row.exit == expected_code and "Traceback" not in se
-            row.lost = not kept or status not in ("interrupted", "ok", None)
-            row.sentence = (row.sentence + f" [report status: {status}]").strip()
-            if status != "interrupted":
-                row.note = (row.note + "; " if row.note else "") + f"no status \"interrupted\" (got {status})"
+                    statuses[rj.parent.name] = "unreadable"
+            temporary = [f for f in row.files if f.endswith((".tmp", ".part"))]
+            said = [ln for ln in se.splitlines() if ln.startswith("movescreen: interrupted:")]
+            row.sentence = (said[-1] if said else row.sentence).strip()
+            interrupted = [k for k, v in statuses.items() if v == "interrupted"]
+            row.clear = (row.exit == expected_code and "Traceback" not in se and len(said) == 1
+                         and not temporary)
+            if at_once:
+                row.clear = row.clear and "Stopped at once" in said[-1] if said else False
+                row.lost = bool(temporary) or any(v not in ("ok", "interrupted") for v in statuses.values())
+            else:
+                kept = all((out / k / "landmarks.csv").is_file() or (out / "landmarks.csv").is_file()
+                           for k in interrupted)
+                row.clear = row.clear and bool(interrupted)
+                row.lost = not interrupted or not kept or bool(temporary)
+            shown = ", ".join(f"{'.' if k == out.name else k}: {v}" for k, v in sorted(statuses.items())) or "none"
+            row.note = (row.note + "; " if row.note else "") + f"report status ({shown})"
+            if temporary:
+                row.note += f"; temporary files left: {', '.join(temporary)}"
         return check
 
     # -- inputs that are not a usable video
@@ -407,26 +455,38 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- interrupts
     long_clip = tmp / "long.mp4"
-    if any(wanted(n) for n in ("Ctrl-C", "SIGTERM", "kill -9", "worker killed", "second Ctrl-C")):
+    interrupt_rows = [f"{w} in {c}" for w in ("Ctrl-C", "SIGTERM", "second Ctrl-C") for c in ("analyze", "batch")]
+    if any(wanted(n) for n in (*interrupt_rows, "kill -9", "worker killed")):
         _looped(long_clip, 10)
+    # signalled when the -v progress shows 30 frames analysed (not after a fixed delay); the second
+    # Ctrl-C when the command says it is stopping
+    progress = r"frames analysed: (\d+)"
     for label, sig, code, second in [("Ctrl-C in analyze", signal.SIGINT, 130, None),
                                      ("SIGTERM in analyze", signal.SIGTERM, 143, None),
-                                     ("second Ctrl-C in analyze", signal.SIGINT, 130, 0.3)]:
-        analyze_row(label, "interrupt", lambda d: long_clip, earlier=False,
-                    signal_after=(6.0, sig), second_signal=second, check=interrupt_check(code))
+                                     ("second Ctrl-C in analyze", signal.SIGINT, 130, "stopping at the next frame")]:
+        out_a = tmp / f"a_{label[:6]}_{sig}"
+        analyze_row(label, "interrupt", None, earlier=False, out=out_a,
+                    cmd=[EXE, "-v", "analyze", str(long_clip), "--out", str(out_a), *FAST],
+                    signal_when=(progress, 30, sig), second_when=second,
+                    check=interrupt_check(code, at_once=second is not None))
 
     batch_in = tmp / "batch_in"
-    if any(wanted(n) for n in ("batch", "kill -9", "worker killed")):
+    if any(wanted(n) for n in (*interrupt_rows[1::2], "kill -9", "worker killed")):
         batch_in.mkdir()
         frames = _example_frames()
         _write_video(batch_in / "a.mp4", frames)
         _write_video(batch_in / "b_mirrored.mp4", [np.ascontiguousarray(f[:, ::-1]) for f in frames])
         _write_video(batch_in / "c_short.mp4", frames[: len(frames) * 2 // 3])
         shutil.copy(long_clip, batch_in / "d_long.mp4")
-    for label, sig, code in [("Ctrl-C in batch", signal.SIGINT, 130), ("SIGTERM in batch", signal.SIGTERM, 143)]:
-        analyze_row(label, "interrupt", None, earlier=False, out=tmp / f"b_{sig}",
-                    cmd=[EXE, "batch", str(batch_in), "--out", str(tmp / f"b_{sig}"), "--workers", "1", *FAST],
-                    signal_after=(12.0, sig), check=interrupt_check(code))
+    # d_long is the largest file, so the one worker starts with it; signalled part-way through it
+    for label, sig, code, second in [("Ctrl-C in batch", signal.SIGINT, 130, None),
+                                     ("SIGTERM in batch", signal.SIGTERM, 143, None),
+                                     ("second Ctrl-C in batch", signal.SIGINT, 130, "Interrupted: stopping")]:
+        out_b = tmp / f"b_{label[:6]}_{sig}"
+        analyze_row(label, "interrupt", None, earlier=False, out=out_b,
+                    cmd=[EXE, "-v", "batch", str(batch_in), "--out", str(out_b), "--workers", "1", *FAST],
+                    signal_when=(r"d_long.mp4: " + progress, 25, sig), second_when=second,
+                    check=interrupt_check(code, at_once=second is not None))
 
     # -- kill -9 mid-batch, then resume: summaries identical to a clean run
     if wanted("kill -9"):

@@ -107,6 +107,9 @@ class BatchResult:
     interrupted : bool
     signal : int or None
         The signal that stopped the batch.
+    at_once : bool
+        A second signal asked to stop at once (the videos in progress were stopped without
+        keeping what they measured, unless they had already stopped).
     """
 
     rows: list[dict[str, Any]]
@@ -118,6 +121,7 @@ class BatchResult:
     interrupted: bool = False
     wall_s: float = 0.0
     signal: int | None = None
+    at_once: bool = False
     jobs: list[BatchJob] = field(default_factory=list, repr=False)
 
 
@@ -414,9 +418,10 @@ class _Progress:
             print(line, file=self.stream, flush=True)
 
     def notify(self, message: str) -> None:
+        """Say something that matters even with progress off (e.g. that Ctrl-C was heard)."""
         if self.bar is not None:
             self.bar.write(message, file=self.stream)
-        elif self.enabled:
+        else:
             print(message, file=self.stream, flush=True)
 
     def close(self) -> None:
@@ -818,6 +823,7 @@ def run_batch(
             bar.close()
             write_tables()
         signum = interrupts.requested() if interrupted else None
+        at_once = interrupted and interrupts.count() > 1
     final = all_rows()
     counts = {s: sum(r["status"] == s for r in final) for s in ("ok", "failed", "skipped")}
     if interrupted:
@@ -837,6 +843,7 @@ def run_batch(
         wall_s=time.perf_counter() - t_start,
         jobs=list(jobs),
         signal=signum,
+        at_once=at_once,
     )
 
 

@@ -31,7 +31,6 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 from movescreen.interop.exports import EXPORT_HELP as _EXPORT_HELP  # noqa: E402
 from movescreen.interop.exports import export_option_callback as _export_callback  # noqa: E402
 
-
 log = logging.getLogger("movescreen")
 
 
@@ -109,7 +108,8 @@ def _stopped(message: str, code: int, kept: list[Path]) -> None:
     click.echo(f"movescreen: interrupted: {message}", err=True)
     for p in kept:
         click.echo(f"  {p}", err=_json_summary is not None)
-    _json_end(code, status="interrupted", error=message, outputs={p.stem: str(p) for p in kept})
+    _json_end(code, status="interrupted", error=message,
+              outputs={("report" if p.name == "report.json" else p.stem): str(p) for p in kept})
     sys.exit(code)
 
 
@@ -228,7 +228,7 @@ def analyze(input_path: Path, out_dir: Path | None, model: Path | None, movement
         except interrupts.Interrupted as e:
             if bar is not None:
                 bar.close()
-            _stopped(str(e), e.exit_code, [out / "landmarks.csv", out / "report.json"] if e.kept else [])
+            _stopped(str(e), e.exit_code, list(e.paths.values()))
             return
         except KeyboardInterrupt:  # a second signal: stop at once
             _stopped_at_once()
@@ -393,10 +393,11 @@ def batch(folder: Path, out_dir: Path, workers: int | None, recursive: bool,
         return
     c = result.counts
     if result.interrupted:
+        how = ("Stopped at once by a second signal" if result.at_once else
+               f"Stopped by {interrupts.signal_name(result.signal or signal.SIGINT)}")
         click.echo(
-            f"movescreen: interrupted: Stopped by "
-            f"{interrupts.signal_name(result.signal or signal.SIGINT)}; the videos finished are "
-            "kept, the rest are listed as not analysed, and running the same command again "
+            f"movescreen: interrupted: {how}; the videos finished are kept, the rest are listed "
+            "as not analysed (nothing half-written), and running the same command again "
             "finishes them.",
             err=True,
         )

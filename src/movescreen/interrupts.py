@@ -87,13 +87,17 @@ class Interrupted(KeyboardInterrupt):
         130 (SIGINT) or 143 (SIGTERM).
     kept : bool
         Whether the measured part was written (``landmarks.csv`` and ``report.json``).
+    paths : dict of str to Path
+        The files written for it (``landmarks``, ``angles``, ``report``).
     """
 
-    def __init__(self, message: str, signum: int = signal.SIGINT, *, kept: bool = False) -> None:
+    def __init__(self, message: str, signum: int = signal.SIGINT, *, kept: bool = False,
+                 paths: dict[str, Path] | None = None) -> None:
         super().__init__(message)
         self.signum = signum
         self.exit_code = exit_code(signum)
         self.kept = kept
+        self.paths = dict(paths or {})
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "Interrupted."
@@ -160,6 +164,7 @@ def install(mode: Mode = "flag") -> Iterator[None]:
         return
     global _state
     old = {s: signal.getsignal(s) for s in SIGNALS}
+    before = _state
     _state = _State(mode=mode)
     for s in SIGNALS:
         signal.signal(s, _handler)
@@ -168,6 +173,7 @@ def install(mode: Mode = "flag") -> Iterator[None]:
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+        _state = before  # a later run in this process starts unstopped
 
 
 def install_worker() -> None:
@@ -271,8 +277,8 @@ def keep_partial(analysis: Any, out_dir: str | Path, write: Callable[..., Any], 
         "frames_analysed": n,
         "frames_expected": expected,
     }
-    write(analysis, out_dir, status="interrupted", error=message)
-    return Interrupted(message, signum, kept=True)
+    paths = write(analysis, out_dir, status="interrupted", error=message)
+    return Interrupted(message, signum, kept=True, paths=paths if isinstance(paths, dict) else None)
 
 
 def nothing_kept(signum: int | None = None) -> Interrupted:

@@ -209,6 +209,7 @@ def test_batch_second_ctrl_c_stops_at_once(tmp_path):
     rc, _, stderr = _finish(proc, seen)
     assert rc == 130, stderr[-3000:]
     assert "Traceback" not in stderr
+    assert "Stopped at once by a second signal" in stderr, stderr[-3000:]
     rows = _summary(out)
     assert rows["a_short.mp4"]["status"] == "ok"
     assert rows["b_long.mp4"]["status"] == "skipped" and rows["c_small.mp4"]["status"] == "skipped"
