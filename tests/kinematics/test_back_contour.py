@@ -388,3 +388,25 @@ def test_synthetic_rep_relative_to_standing() -> None:
     bottom = 4
     rel = relative_to_baseline(b, find_upright_rows(b))
     assert rel[bottom] == pytest.approx(_arc_prediction(40.0), abs=2.0)
+
+
+@pytest.mark.parametrize("curv", [-30.0, 0.0, 30.0])
+def test_upper_and_lower_back_parts_follow_a_circular_spine(curv: float) -> None:
+    # a circular spine arc turns evenly: each part bends by the arc's turn over half its length
+    synthetic = pytest.importorskip("movescreen.synthetic")
+    from movescreen.kinematics.back_contour import LOWER_PART, UPPER_PART, part_bends
+
+    motion = synthetic.make_motion("hinge", facing="right", depth=[0.0, 1.0], arms="down", **_SMALL)
+    seq = synthetic.add_silhouette_masks(motion, spine_curvature_deg=curv)
+    upper, lower = part_bends(compute_back_bend(seq), seq)
+    for value, (a, _m, b) in ((upper, UPPER_PART), (lower, LOWER_PART)):
+        assert value[1] == pytest.approx(curv * (b - a) / 2.0, abs=2.0)
+
+
+def test_lumbar_columns_carry_the_part_bends() -> None:
+    synthetic = pytest.importorskip("movescreen.synthetic")
+    from movescreen.kinematics.lumbar import compute_lumbar_columns
+
+    motion = synthetic.make_motion("hinge", facing="left", depth=[0.0, 1.0], arms="down", **_SMALL)
+    cols = compute_lumbar_columns(synthetic.add_silhouette_masks(motion, spine_curvature_deg=30.0))
+    assert cols["upper_back_bend_deg"][1] > 3.0 and cols["lower_back_bend_deg"][1] > 3.0

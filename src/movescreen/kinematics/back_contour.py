@@ -674,3 +674,72 @@ def relative_to_baseline(
     """
     base = summarize_bend(bend, baseline_rows, min_confidence=min_confidence).value_deg
     return bend.bend_deg - base
+
+
+UPPER_PART = (0.12, 0.33, 0.55)
+"""Upper (thoracic) part of the outline: stations from 0.12 to 0.55 of the shoulder-hip chord,
+split at 0.33 (about mid-thoracic, T6-T7)."""
+LOWER_PART = (0.55, 0.75, 0.95)
+"""Lower (lumbar) part: 0.55 (thoracolumbar junction, see ``BackBendOptions.split``) to 0.95,
+split at 0.75 (about L2-L3)."""
+
+
+def part_bends(
+    bend: BackBend,
+    seq: LandmarkSequence,
+    parts: tuple[tuple[float, float, float], ...] = (UPPER_PART, LOWER_PART),
+    *,
+    min_points: int = 4,
+) -> list[FloatArray]:
+    """The bend within each part of the back outline (issue 11, item 7): upper-back (thoracic)
+    and lower-back (lumbar) rounding as their own measures.
+
+    For each part ``(a, m, b)`` (fractions of the shoulder-hip chord), lines are fitted to the
+    accepted outline points between ``a`` and ``m`` and between ``m`` and ``b``; the value is the
+    angle between them, convex (rounded) positive, concave (arched) negative, like ``bend_deg``.
+
+    Parameters
+    ----------
+    bend : BackBend
+        Output of :func:`compute_back_bend` (its ``edge_xy`` and ``facing`` are used).
+    seq : LandmarkSequence
+        The same sequence (for the chord).
+    parts : tuple of (a, m, b)
+    min_points : int
+        Fewer accepted points on either side of ``m`` gives NaN.
+
+    Returns
+    -------
+    list of ndarray, each shape (T,), degrees
+    """
+    t_len = len(seq)
+    out = [np.full(t_len, np.nan) for _ in parts]
+    if bend.facing is None or t_len == 0:
+        return out
+    opt = bend.options
+    t = np.linspace(opt.span[0], opt.span[1], opt.stations)
+    xyz = np.asarray(seq.image_xyz, np.float64)
+    sh = _mid(xyz, _LS, _RS)[:, :2]
+    hp = _mid(xyz, _LH, _RH)[:, :2]
+    chord = hp - sh
+    length = np.linalg.norm(chord, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        along = chord / length[:, None]  # shoulder -> hip
+    posterior = -_anterior(-along, bend.facing)
+    for r in range(t_len):
+        e = bend.edge_xy[r]
+        if not (np.isfinite(length[r]) and length[r] > 8.0) or not np.isfinite(e).any():
+            continue
+        rel = e - sh[r]
+        x = rel @ along[r]
+        d = rel @ posterior[r]
+        ok = np.isfinite(x) & np.isfinite(d)
+        for k, (a, m, b) in enumerate(parts):
+            s1 = ok & (t >= a) & (t <= m)
+            s2 = ok & (t >= m) & (t <= b)
+            if s1.sum() < min_points or s2.sum() < min_points:
+                continue
+            b1 = np.polyfit(x[s1], d[s1], 1)[0]
+            b2 = np.polyfit(x[s2], d[s2], 1)[0]
+            out[k][r] = float(np.degrees(np.arctan(b1)) - np.degrees(np.arctan(b2)))
+    return out

@@ -217,8 +217,9 @@ def _rep_metrics(seg: RepSegment, table: dict[str, np.ndarray], summ: dict[str, 
         np.array([m["right_hip_above_knee_bottom_image_ratio"]]))[0])
     m["hip_flexion_bottom_deg"] = _at(summ["hip_flexion"], seg.deepest)
     m["knee_flexion_bottom_deg"] = _at(summ["knee_flexion"], seg.deepest)
-    if LUMBAR_COLUMN in table:
-        m[f"peak_{LUMBAR_COLUMN}"] = _nanmax(np.asarray(table[LUMBAR_COLUMN], np.float64)[sl])
+    for col in (LUMBAR_COLUMN, "upper_back_bend_deg", "lower_back_bend_deg"):
+        if col in table:
+            m[f"peak_{col}"] = _nanmax(np.asarray(table[col], np.float64)[sl])
     return m
 
 

@@ -15,11 +15,17 @@ import numpy as np
 from movescreen.kinematics.back_contour import (
     compute_back_bend,
     find_upright_rows,
+    part_bends,
     summarize_bend,
 )
 from movescreen.types import LandmarkSequence, MaskCrop
 
 LUMBAR_COLUMN = "lumbar_flexion_est_deg"
+UPPER_BACK_COLUMN = "upper_back_bend_deg"
+"""Bend within the upper (thoracic) part of the back outline: upper-back rounding (reported, not
+judged: see docs/lumbar.md)."""
+LOWER_BACK_COLUMN = "lower_back_bend_deg"
+"""Bend within the lower (lumbar) part of the back outline."""
 
 
 def compute_lumbar_columns(
@@ -40,11 +46,17 @@ def compute_lumbar_columns(
         ``lumbar_baseline_deg``: that upright value (constant); ``lumbar_confidence`` (0..1);
         ``trunk_chord_ratio_image``, ``trunk_chord_ratio_world`` (shoulder-hip distance against
         upright) and ``ear_shoulder_hip_deg``: landmark-only secondary measures.
+        ``upper_back_bend_deg`` and ``lower_back_bend_deg``: the bend within the upper
+        (thoracic) and the lower (lumbar) part of the outline
+        (:func:`movescreen.kinematics.back_contour.part_bends`).
     """
     bend = compute_back_bend(seq, traces=traces)  # traces: per-frame results, masks not kept
     base = summarize_bend(bend, find_upright_rows(bend)).value_deg
     n = len(seq)
+    upper, lower = part_bends(bend, seq)
     return {
+        UPPER_BACK_COLUMN: upper,
+        LOWER_BACK_COLUMN: lower,
         LUMBAR_COLUMN: bend.bend_deg,
         "lumbar_flexion_rel_standing_deg": bend.bend_deg - base if np.isfinite(base) else np.full(n, np.nan),
         "lumbar_baseline_deg": np.full(n, base, np.float64),
