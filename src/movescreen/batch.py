@@ -486,7 +486,9 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
             pass
 
 
-def _signal_workers(pool: ProcessPoolExecutor, signum: int) -> None:
+def _signal_workers(pool: ProcessPoolExecutor, signum: int | None) -> None:
+    if signum is None:  # no SIGUSR1/SIGUSR2 (Windows): see interrupts.STOP_SOFT
+        return
     for proc in _worker_processes(pool):
         try:
             if proc.pid is not None and proc.is_alive():
@@ -568,7 +570,7 @@ def _run_local(
                 if stopping and interrupts.count() > 1 and killed_at is None:
                     notify("Stopping now; the videos in progress will be redone next time.")
                     _signal_workers(pool, interrupts.STOP_NOW)
-                    killed_at = time.monotonic()
+                    killed_at = time.monotonic() - (STOP_GRACE_S + 1 if interrupts.STOP_NOW is None else 0)
                 if killed_at is not None and time.monotonic() - killed_at > STOP_GRACE_S:
                     _kill_workers(pool)
                     _remove_temporary_files(futures.values())

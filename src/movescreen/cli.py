@@ -382,9 +382,13 @@ def batch(folder: Path, out_dir: Path, workers: int | None, recursive: bool,
         exports=export,
     )
     try:
+        log.info("batch %s into %s", folder, out_dir)
         result = run_batch(folder, out_dir, workers=workers, recursive=recursive, options=options,
                            force=force, dask_address=dask_address, analysis_fps=analysis_fps,
-                           progress=not quiet)
+                           progress=not quiet,
+                           on_row=lambda r: log.info("%s: %s%s%s", r["video"], r["status"],
+                                                     " (kept from an earlier run)" if r.get("reused") else "",
+                                                     f": {r['error']}" if r.get("error") else ""))
     except MovescreenError as e:
         _fail(str(e))
         return

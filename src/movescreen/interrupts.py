@@ -32,7 +32,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
-STOP_SOFT, STOP_NOW = signal.SIGUSR1, signal.SIGUSR2  # parent -> batch worker
+# parent -> batch worker; Windows has neither: there the workers finish their video (first
+# signal) or are killed (second)
+STOP_SOFT: int | None = getattr(signal, "SIGUSR1", None)
+STOP_NOW: int | None = getattr(signal, "SIGUSR2", None)
 Mode = Literal["flag", "poll", "raise"]
 
 
@@ -198,8 +201,9 @@ def install_worker() -> None:
             _state.signum = signal.SIGINT
         raise KeyboardInterrupt
 
-    signal.signal(STOP_SOFT, soft)
-    signal.signal(STOP_NOW, now)
+    if STOP_SOFT is not None and STOP_NOW is not None:
+        signal.signal(STOP_SOFT, soft)
+        signal.signal(STOP_NOW, now)
 
 
 @contextlib.contextmanager

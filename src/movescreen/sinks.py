@@ -152,7 +152,7 @@ def commit_pending() -> None:
     pending = getattr(_group, "pending", None)
     if not pending:
         return
-    main = threading.current_thread() is threading.main_thread()
+    main = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask")
     stop = {signal.SIGINT, signal.SIGTERM}
     if main:
         old = signal.pthread_sigmask(signal.SIG_BLOCK, stop)

@@ -102,11 +102,14 @@ def test_batch_json_summary(tmp_path):
     folder.mkdir()
     (folder / "a.mp4").write_bytes(EXAMPLE_VIDEO.read_bytes())
     (folder / "broken.mp4").write_bytes(b"not a video")
+    log = tmp_path / "batch.log"
     res = _run("batch", str(folder), "--out", str(tmp_path / "out"), "--json", "--workers", "1",
-               "--no-video", "--no-frames", "--no-masks")
+               "--no-video", "--no-frames", "--no-masks", "--log-file", str(log))
     assert res.returncode == 1, res.stderr[-2000:]  # one failed
     data = json.loads(res.stdout)
     assert data["counts"] == {"ok": 1, "failed": 1, "skipped": 0}
     by_video = {v["video"]: v for v in data["videos"]}
     assert by_video["a.mp4"]["status"] == "ok" and by_video["a.mp4"]["output"].endswith("a")
     assert by_video["broken.mp4"]["status"] == "failed" and by_video["broken.mp4"]["error"]
+    text = log.read_text()  # one line per video in the log file
+    assert "a.mp4: ok" in text and "broken.mp4: failed: " in text
