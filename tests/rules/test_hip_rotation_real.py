@@ -25,9 +25,14 @@ def test_shared_seated_clip_is_recognised_and_has_no_false_finding(clip, test):
     status = {s["rule"]: s for s in report["rules"]}
     # both clips are filmed from the side: the hip rules say why they cannot judge
     assert report["view"]["name"] != "front"
-    for rule in HIP_RULES:
+    for rule in ("knee_twist_for_hip_rotation", "hip_rotation_asymmetry"):
         assert status[rule]["status"] == "not_assessed", status[rule]
         assert "front view" in status[rule]["reason"]
+    trunk = status["trunk_for_hip_rotation"]
+    if test == "figure4":  # the forward rounding is judged from the side: the demo leans a little
+        assert trunk["status"] == "passed", trunk
+    else:
+        assert trunk["status"] == "not_assessed"
     block = report["hip_rotation"]
     assert block["test"] == test and block["assessed"] is False and block["reason"]
     if test == "figure4":

@@ -74,14 +74,9 @@ def test_small_difference_is_not_a_finding():
     assert "hip_rotation_asymmetry" not in _flagged(res)
 
 
-@pytest.mark.parametrize("motion", [
-    lambda: make_seated_rotation(yaw_deg=90.0, thigh_drift_deg=(20.0, 0.0), pelvis_hike_deg=(14.0, 0.0)),
-    lambda: make_figure4(yaw_deg=90.0, trunk_flexion_deg=28.0),
-])
-def test_side_view_is_recognised_but_not_assessed(motion):
-    kin, res = _run(motion())
-    assert kin.movement in ("hip_rotation_seated", "figure4")
-    assert kin.view.view == "side"
+def test_side_view_seated_test_is_recognised_but_not_assessed():
+    kin, res = _run(make_seated_rotation(yaw_deg=90.0, thigh_drift_deg=(25.0, 0.0), pelvis_hike_deg=(14.0, 0.0)))
+    assert (kin.movement, kin.view.view) == ("hip_rotation_seated", "side")
     assert not res.findings
     status = {s.rule: s for s in res.statuses}
     for rule in HIP_RULES:
@@ -91,6 +86,21 @@ def test_side_view_is_recognised_but_not_assessed(motion):
 
     block = hip_rotation_block(kin)
     assert block["assessed"] is False and "needs a front view" in block["reason"]
+
+
+@pytest.mark.parametrize("flexion, fires", [(28.0, True), (17.0, False), (9.0, False)])
+def test_side_view_figure4_judges_only_the_forward_rounding(flexion, fires):
+    kin, res = _run(make_figure4(yaw_deg=90.0, trunk_flexion_deg=flexion, pelvis_hike_deg=14.0))
+    assert (kin.movement, kin.view.view) == ("figure4", "side")
+    status = {s.rule: s for s in res.statuses}
+    for rule in ("knee_twist_for_hip_rotation", "hip_rotation_asymmetry"):
+        assert status[rule].status == "not_assessed" and "front view" in status[rule].reason
+    assert _flagged(res) == ({"trunk_for_hip_rotation"} if fires else set())
+    if fires:  # the pelvis hike (frontal plane) is not what it saw from the side
+        assert res.findings[0].evidence["component"] == "trunk forward flexion"
+    from movescreen.kinematics.hip_rotation import hip_rotation_block
+
+    assert hip_rotation_block(kin)["assessed"] is False
 
 
 def test_9090_is_reported_not_judged():

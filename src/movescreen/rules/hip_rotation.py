@@ -16,7 +16,6 @@ import numpy as np
 from movescreen.config import RuleConfig
 from movescreen.kinematics.hip_rotation import (
     SIDES,
-    crossed_rows,
     figure4_measures,
     hip_rotation_measures,
     running_median,
@@ -110,24 +109,36 @@ def judge_knee_twist_for_hip_rotation(ctx: RuleContext, rep: Rep, cfg: RuleConfi
 
 
 def judge_trunk_for_hip_rotation(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measurement | NotAssessed:
-    """The largest of pelvis hike and trunk side lean (image, deg from the start), and in the
-    figure-4 also the trunk's forward flexion (world) beyond ``figure4_flexion_allowance_deg``
-    while the leg is crossed."""
+    """The largest of pelvis hike and trunk side lean (image, deg from the start; front view),
+    and in the figure-4 also the trunk's forward flexion beyond ``figure4_flexion_allowance_deg``
+    while the leg is crossed (front view: world sagittal angle; side view: the image trunk angle,
+    which from the side is the forward lean, and the only part judged from there)."""
     if ctx.kin.movement == "hip_9090":
         return not_assessed("trunk_for_hip_rotation", rep, STATIC_9090)
+    side_view = rep.view == "side"
+    if side_view and ctx.kin.movement != "figure4":
+        return not_assessed("trunk_for_hip_rotation", rep,
+                            "Needs a front view: the pelvis hike and the trunk's side lean happen in the frontal "
+                            "plane, which a camera at the side sees edge-on.")
     sl = _clip_rows(ctx, rep)
     fps = _fps(ctx)
-    comps = {"pelvis hike": ctx.col("hip_rot_pelvis_hike_deg")[sl],
-             "trunk side lean": ctx.col("hip_rot_trunk_lean_deg")[sl]}
+    comps: dict[str, np.ndarray] = {}
+    if not side_view:
+        comps = {"pelvis hike": ctx.col("hip_rot_pelvis_hike_deg")[sl],
+                 "trunk side lean": ctx.col("hip_rot_trunk_lean_deg")[sl]}
     rows = np.arange(sl.stop - sl.start)
     if ctx.kin.movement == "figure4":
-        crossed = np.concatenate([crossed_rows(ctx.kin.sequence, s) for s in SIDES])
-        crossed = crossed[(crossed >= sl.start) & (crossed < sl.stop)] - sl.start
-        if crossed.size == 0:
+        rows = np.flatnonzero(ctx.col("hip_rot_crossed_side")[sl] > 0)
+        if rows.size == 0:
             return not_assessed("trunk_for_hip_rotation", rep, "No frame with an ankle resting on the other knee was found.")
-        rows = np.unique(crossed)
         # forward only, beyond the slight lean the stretch allows (defaults.toml)
-        flex = ctx.col("hip_rot_trunk_flexion_deg")[sl]
+        if side_view:
+            flex = float(ctx.kin.view.facing_sign or 0) * ctx.col("hip_rot_trunk_lean_deg")[sl]
+            if not ctx.kin.view.facing_sign:
+                return not_assessed("trunk_for_hip_rotation", rep, "The way the person faces could not be told, "
+                                    "so forward and backward lean cannot be told apart.")
+        else:
+            flex = ctx.col("hip_rot_trunk_flexion_deg")[sl]
         allow = cfg.params.get("figure4_flexion_allowance_deg", 0.0)
         with np.errstate(invalid="ignore"):
             comps["trunk forward flexion"] = np.where(np.isfinite(flex), np.maximum(flex - allow, 0.0), np.nan)
@@ -169,7 +180,7 @@ def judge_hip_rotation_asymmetry(ctx: RuleContext, rep: Rep, cfg: RuleConfig) ->
     suit = VIEW_SUITABILITY.get(rep.view, 0.5)
     min_range = cfg.params.get("min_tested_range_deg", 3.0)
     if ctx.kin.movement == "figure4":
-        f4 = figure4_measures(seq)
+        f4 = figure4_measures(seq, crossed=ctx.col("hip_rot_crossed_side"))
         if len(f4) < 2:
             crossed = " and ".join(f4) or "neither"
             return not_assessed("hip_rotation_asymmetry", rep,
