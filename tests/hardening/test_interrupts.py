@@ -232,3 +232,63 @@ def test_live_sigterm_exits_143(tmp_path):
     assert "Traceback" not in err
     events = [json.loads(ln) for ln in out.splitlines() if ln.startswith("{")]
     assert any(e["event"] == "summary" for e in events)  # the session was ended and summarised
+
+
+# ---------------------------------------------------------------- in-process: the other stages
+
+
+def test_signal_while_drawing_keeps_the_complete_analysis(tmp_path, monkeypatch):
+    """A Ctrl-C while the review outputs are drawn drops them and keeps the whole analysis."""
+    import movescreen.render as render
+    from movescreen import interrupts
+    from movescreen.pipeline import AnalyzeOptions, run_analysis
+    from movescreen.sinks import write_landmarks_csv
+    from movescreen.synthetic import make_motion
+
+    src = tmp_path / "in" / "landmarks.csv"
+    seq = make_motion("squat", view="side", n_reps=2, fps=30).sequence
+    write_landmarks_csv(src, seq)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "angles.csv").write_text("earlier\n")
+    drawn = []
+
+    def slow_render(folder, source, **kw):  # stands in for drawing the video: Ctrl-C arrives
+        drawn.append(1)
+        (out / ".annotated.mp4.x.tmp").write_bytes(b"half")  # as atomic_path would have it
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(200):
+                time.sleep(0.01)
+        finally:
+            (out / ".annotated.mp4.x.tmp").unlink()
+        return {}
+
+    monkeypatch.setattr(render, "render_folder", slow_render)
+    with interrupts.install(), pytest.raises(interrupts.Interrupted) as stop:
+        run_analysis(src, out, AnalyzeOptions(html=False, key_frames=False))
+    assert drawn and stop.value.exit_code == 130 and stop.value.kept
+    report = json.loads((out / "report.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["status"] == "interrupted"
+    assert report["interrupted"]["stage"] == "review"
+    assert report["interrupted"]["frames_analysed"] == len(seq)
+    assert report["reps"] and "findings" in report  # the analysis is complete
+    assert (out / "angles.csv").read_text() != "earlier\n"  # rewritten with this analysis
+    assert not _tmp_files(out)
+    assert interrupts.requested() is None  # a later run in this process starts unstopped
+
+
+def test_stop_before_the_first_frame_writes_nothing(tmp_path, monkeypatch):
+    from movescreen import interrupts
+    from movescreen.pipeline import AnalyzeOptions, run_analysis
+
+    out = tmp_path / "out"
+    with interrupts.install():
+        os.kill(os.getpid(), signal.SIGTERM)  # before any frame is decoded
+        time.sleep(0.05)
+        with pytest.raises(interrupts.Interrupted) as stop:
+            run_analysis(EXAMPLE_VIDEO, out, AnalyzeOptions(masks=False, scan_people=False))
+    assert stop.value.exit_code == 143 and not stop.value.kept
+    assert "before any frame" in str(stop.value)
+    assert not out.exists() or not any(out.iterdir())
