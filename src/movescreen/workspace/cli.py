@@ -87,6 +87,7 @@ def import_cmd(folders: tuple[Path, ...], client_name: str, date_s: str | None, 
         analysis_folders,
         get_or_create_client,
         import_folder,
+        stage_folder,
     )
 
     data = data_dir.resolve()
@@ -94,17 +95,19 @@ def import_cmd(folders: tuple[Path, ...], client_name: str, date_s: str | None, 
     _, maker = open_db(db, data)
     date = dt.date.fromisoformat(date_s) if date_s else None
     try:
+        # copy first, then one short transaction for all the sessions
+        staged = [(one, stage_folder(data, one)) for folder in folders
+                  for one in analysis_folders(folder)]
         with maker.begin() as s:
             import getpass
 
             client = get_or_create_client(s, client_name, by=f"{getpass.getuser()} (command line)")
             n = 0
-            for folder in folders:
-                for one in analysis_folders(folder):
-                    sess = import_folder(s, data, one, client, date=date)
-                    n += 1
-                    click.echo(f"imported {one} as session {sess.id} ({sess.date}, {sess.movement}, "
-                               f"{len(sess.findings)} finding(s))")
+            for one, st in staged:
+                sess = import_folder(s, data, one, client, date=date, staged=st)
+                n += 1
+                click.echo(f"imported {one} as session {sess.id} ({sess.date}, {sess.movement}, "
+                           f"{len(sess.findings)} finding(s))")
     except ImportError_ as e:
         click.echo(f"movescreen: error: {e} Nothing was imported.", err=True)
         sys.exit(2)

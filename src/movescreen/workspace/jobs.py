@@ -110,14 +110,15 @@ class Worker:
         if err:
             self._finish(job_id, "failed", err)
             return
-        from movescreen.workspace.store import import_folder
+        from movescreen.workspace.store import import_folder, stage_folder
 
+        staged = stage_folder(self.data_dir, out)  # the copy, outside the write transaction
         with self.maker.begin() as db:
             client = db.get(Client, client_id)
             if client is None:
                 return
             sess = import_folder(db, self.data_dir, out, client, date=date, video=video,
-                                 source_name=name)
+                                 source_name=name, staged=staged)
             sid = sess.id
         self._finish(job_id, "done", "Analysed.", session_id=sid)
 

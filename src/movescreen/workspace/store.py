@@ -124,10 +124,10 @@ def _hash_folder(folder: Path) -> str:
     return h.hexdigest()
 
 
-def import_folder(db: DBSession, data_dir: Path, folder: Path, client: Client, *,
-                  date: dt.date | None = None, video: Path | None = None,
-                  source_name: str | None = None) -> Session:
-    """Copy one analysis folder into the data folder (under its content hash) and add a session."""
+def stage_folder(data_dir: Path, folder: Path) -> tuple[str, dict[str, Any]]:
+    """Read one analysis folder's report and copy the folder into the data folder under its
+    content hash; return (path relative to the data folder, report). Done before the database
+    transaction, so hashing and copying a large folder never holds the database's write lock."""
     try:
         report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
@@ -142,6 +142,16 @@ def import_folder(db: DBSession, data_dir: Path, folder: Path, client: Client, *
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(folder, tmp)
         tmp.rename(dst)
+    return rel, report
+
+
+def import_folder(db: DBSession, data_dir: Path, folder: Path, client: Client, *,
+                  date: dt.date | None = None, video: Path | None = None,
+                  source_name: str | None = None,
+                  staged: tuple[str, dict[str, Any]] | None = None) -> Session:
+    """Add a session for one analysis folder (copied by :func:`stage_folder`, here unless
+    ``staged`` gives its result)."""
+    rel, report = staged if staged is not None else stage_folder(data_dir, folder)
     inp = report.get("input") if isinstance(report.get("input"), dict) else {}
     mov = report.get("movement")
     view = report.get("view")
