@@ -120,6 +120,10 @@ def test_movement_by_name_overrides_auto():
     kin, _ = _run(make_seated_rotation(), movement="hip_rotation_seated")
     assert kin.movement == "hip_rotation_seated" and "Set by the caller" in kin.movement_reason
     assert len(kin.reps) == 1 and not kin.reps[0].partial
+    # the trial's key frame is the most-rotated shin: the 50 deg external rotation of the right leg
+    m = make_seated_rotation(external_deg=(30.0, 50.0))
+    kin = compute_kinematics(m.sequence, AnalyzeOptions())
+    assert m.truth["right_rotation_deg"][kin.reps[0].bottom_frame] == pytest.approx(-50.0, abs=1.0)
 
 
 def test_squats_still_go_to_the_squat_rules():

@@ -505,8 +505,16 @@ def apply_hip_rotation_test(kin: Any, raw: Any, requested: str) -> Any:
     if name != "hip_9090" and kin.view.view != "front":
         warnings.append(f"The {name} measures need a front view; this clip was filmed from the "
                         f"{kin.view.view}, so the ranges are not assessed.")
-    trial = Rep(index=1, start_frame=int(frames[0]), bottom_frame=int(frames[len(frames) // 2]),
-                end_frame=int(frames[-1]), order="top_first", turn_frame=int(frames[len(frames) // 2]),
+    # the trial's "bottom" (its key frame): the most-rotated shin, or the middle of the crossing
+    key = len(frames) // 2
+    if name == "figure4" and (cross := np.flatnonzero(cols["hip_rot_crossed_side"] > 0)).size:
+        key = int(cross[cross.size // 2])
+    elif name == "hip_rotation_seated":
+        shin = np.abs(np.stack([cols[f"hip_rot_{s}_shin_image_deg"] for s in SIDES]))
+        if np.isfinite(shin).any():
+            key = int(np.nanargmax(np.nanmax(np.where(np.isfinite(shin), shin, -1.0), axis=0)))
+    trial = Rep(index=1, start_frame=int(frames[0]), bottom_frame=int(frames[key]),
+                end_frame=int(frames[-1]), order="top_first", turn_frame=int(frames[key]),
                 descent_s=float("nan"), pause_s=float("nan"), ascent_s=float("nan"),
                 total_s=float(np.asarray(table["time_s"])[-1] - np.asarray(table["time_s"])[0]),
                 partial=False, view=str(kin.view.view),
