@@ -238,3 +238,50 @@ def test_an_older_database_is_migrated_on_start_and_keeps_its_rows(tmp_path):
         assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
         assert conn.execute(text("select name, created_by from clients")).all() == [("Kept", None)]
     engine.dispose()
+
+
+@pytest.fixture
+def exposed_client(tmp_path):
+    """An exposed-mode app in process, over https://testserver (the cookies are Secure)."""
+    from fastapi.testclient import TestClient
+
+    from movescreen.workspace.app import create_app
+    from movescreen.workspace.db import User
+    from movescreen.workspace.security import hash_password
+
+    app = create_app(None, tmp_path / "data", worker=False, exposed=True)
+    with app.state.maker.begin() as s:
+        s.add(User(name="clin", password_hash=hash_password("a long password")))
+    with TestClient(app, base_url="https://testserver") as c:
+        yield c
+
+
+def _login_in_process(c, name="clin", password="a long password"):
+    tok = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+    return c.post("/login", data={"name": name, "password": password, "csrf_token": tok},
+                  follow_redirects=False)
+
+
+def test_a_login_session_expires_on_the_server_after_12_hours(exposed_client):
+    import datetime as dt
+
+    from movescreen.workspace.app import SESSION_HOURS
+    from movescreen.workspace.db import AuthSession
+
+    c = exposed_client
+    assert _login_in_process(c).status_code == 303
+    assert c.get("/api/clients").status_code == 200
+    with c.app.state.maker.begin() as s:
+        for a in s.query(AuthSession):
+            a.created_at -= dt.timedelta(hours=SESSION_HOURS, minutes=1)
+    assert c.get("/api/clients").status_code == 401  # the cookie alone is not enough
+    r = c.get("/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+
+
+def test_failed_logins_are_limited_per_address_whatever_the_names(exposed_client):
+    c = exposed_client
+    for i in range(20):  # 20 different names, one failure each: under the per-name limit
+        assert _login_in_process(c, name=f"guess{i}").status_code == 401
+    r = _login_in_process(c)  # the right account from the same address now waits too
+    assert r.status_code == 429 and "Too many failed logins" in r.text

@@ -41,6 +41,8 @@ DEFAULT_MAX_UPLOAD = 500 * 1024 * 1024
 #: Verdicts per finding returned by the API and shown on the review page (the latest ones; all are
 #: kept, and ``GET /api/findings/{id}/history`` returns them all).
 HISTORY_SHOWN = 50
+#: A login session lasts this long on the server too (not only the cookie's max-age).
+SESSION_HOURS = 12
 
 
 class VerdictIn(BaseModel):
@@ -77,7 +79,8 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
                   description="The JSON API of `movescreen serve` (the pages use it too).")
     app.state.maker, app.state.data, app.state.exposed = maker, data, exposed
     app.state.engine, app.state.jobs = engine, jobs
-    limiter = RateLimiter()
+    limiter = RateLimiter()  # per address and name: 5 failures a minute
+    ip_limiter = RateLimiter(limit=20)  # per address, whatever the names tried
     import jinja2
 
     templates = Jinja2Templates(env=jinja2.Environment(
@@ -97,6 +100,8 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
             if tok:
                 with maker() as s:
                     a = s.get(AuthSession, token_hash(tok))
+                    if a is not None and utcnow() - a.created_at > dt.timedelta(hours=SESSION_HOURS):
+                        a = None  # expired: log in again
                     if a is not None:
                         u = s.get(User, a.user_id)
                         request.state.user = u.name if u else None
@@ -151,21 +156,23 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
     def login(request: Request, name: str = Form(""), password: str = Form(""),
               csrf_token: str = Form("")) -> Response:
         check_csrf(request, csrf_token)
-        key = f"{request.client.host if request.client else '?'}|{name}"
-        if limiter.blocked(key):
+        ip = request.client.host if request.client else "?"
+        key = f"{ip}|{name}"
+        if limiter.blocked(key) or ip_limiter.blocked(ip):
             return render(request, "login.html", 429,
                           error="Too many failed logins; wait a minute and try again.")
         with maker.begin() as s:
             u = s.scalars(select(User).where(User.name == name)).first()
             if u is None or not check_password(u.password_hash, password):
                 limiter.fail(key)
+                ip_limiter.fail(ip)
                 return render(request, "login.html", 401, error="Wrong name or password.")
             limiter.reset(key)
             tok, csrf = new_token(), new_token()
             s.add(AuthSession(token_hash=token_hash(tok), user_id=u.id, csrf=csrf))
         r = RedirectResponse("/", 303)
         r.set_cookie("ms_session", tok, httponly=True, samesite="strict", secure=exposed,
-                     max_age=12 * 3600)
+                     max_age=SESSION_HOURS * 3600)
         return r
 
     @app.post("/logout")
