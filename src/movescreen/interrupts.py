@@ -281,7 +281,10 @@ def keep_partial(analysis: Any, out_dir: str | Path, write: Callable[..., Any], 
         "frames_analysed": n,
         "frames_expected": expected,
     }
-    paths = write(analysis, out_dir, status="interrupted", error=message)
+    from movescreen.sinks import all_or_nothing
+
+    with all_or_nothing():  # a second Ctrl-C meanwhile leaves the earlier files, not half of each
+        paths = write(analysis, out_dir, status="interrupted", error=message)
     return Interrupted(message, signum, kept=True, paths=paths if isinstance(paths, dict) else None)
 
 

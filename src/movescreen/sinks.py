@@ -153,7 +153,9 @@ def commit_pending() -> None:
     if not pending:
         return
     main = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask")
-    stop = {signal.SIGINT, signal.SIGTERM}
+    # Ctrl-C, SIGTERM and a batch parent's stop signals (movescreen.interrupts) wait
+    stop = {signal.SIGINT, signal.SIGTERM,
+            *(getattr(signal, n) for n in ("SIGUSR1", "SIGUSR2") if hasattr(signal, n))}
     if main:
         old = signal.pthread_sigmask(signal.SIG_BLOCK, stop)
     try:
