@@ -78,3 +78,16 @@ def test_analyze_writes_nothing_and_takes_foreign_landmarks(example_analysis, tm
     paths = a.save(tmp_path / "out")
     assert movescreen.load(tmp_path / "out") == a
     assert not any(p.suffix == ".trc" for p in paths.values())  # no export unless asked
+
+
+def test_without_pandas_the_tables_are_arrays(api_analysis, monkeypatch):
+    """pandas is optional (the [analysis] extra): without it angles is a dict of NumPy arrays and
+    landmarks the LandmarkSequence."""
+    import movescreen.api as api
+    from movescreen.types import LandmarkSequence
+
+    monkeypatch.setattr(api, "_pandas", lambda: None)
+    angles = api_analysis.angles
+    assert isinstance(angles, dict) and all(isinstance(v, np.ndarray) for v in angles.values())
+    assert "time_s" in angles and len(angles["time_s"]) == len(api_analysis.landmark_sequence)
+    assert isinstance(api_analysis.landmarks, LandmarkSequence)
