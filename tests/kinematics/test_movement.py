@@ -173,3 +173,14 @@ def test_other_clip_runs_no_squat_or_hinge_rule():
     assert {s.status for s in res.statuses if s.status != "disabled"} == {"not_applicable"}
     assert all("judges squats and hip hinges" in s.reason for s in res.statuses
                if s.status == "not_applicable")
+
+
+def test_trunk_far_forward_with_hips_high_is_never_read_as_a_squat():
+    # knees as bent as the hips and shins far forward (the knee cues say squat), but the trunk
+    # is 60 deg over with the hips 0.77 thigh lengths above the knees: a hinge posture
+    k = _kin("squat", view="side", hip_flexion_deg=100.0, knee_flexion_deg=95.0,
+             ankle_dorsiflexion_deg=55.0)
+    r = k.movement_decision.reps[0]
+    assert r.evidence["trunk_inclination_deg"] == pytest.approx(60.0, abs=2.0)
+    assert r.cues["knee_hip_ratio"] < -0.9
+    assert k.movement == "hinge" and k.movement_decision.ambiguous

@@ -28,7 +28,9 @@ cue                       what it measures (at the rep's deepest frame unless st
                           lockout and back (a deadlift from the floor): +1.
 ========================  ============================================================  ========
 
-A rep's score is the weighted mean of its cues; > 0 is a hinge, < 0 a squat. It is
+A rep's score is the weighted mean of its cues; > 0 is a hinge, < 0 a squat (a rep with the trunk
+60 deg or more forward and the hips half a thigh length or more above the knees is at least an
+ambiguous hinge, :data:`HINGE_POSTURE`). It is
 **ambiguous** when the score is within :data:`AMBIGUOUS_SCORE` of 0, or when confident cues
 point both ways. A knee-dominant hinge ("squatting the hinge") still inclines the trunk
 strongly and starts with the hips moving back, so it stays a hinge (perhaps marked ambiguous),
@@ -89,6 +91,12 @@ CUE_WEIGHTS = {
     "starts_from_floor": 1.5,
 }
 DESCENT_FRACTION = 0.3
+HINGE_POSTURE = (60.0, 0.5)
+"""Trunk at least 60 deg forward with the hips at least half a thigh length above the knees at
+the bottom: a hinge posture (a squat that stops this high keeps the trunk near upright). Such a
+rep is read as an ambiguous hinge even when the knee cues say squat (they are the least reliable:
+plates and dumbbells hide the shins)."""
+HINGE_POSTURE_SCORE = 0.05
 SINGLE_LEG_DEG = 40.0
 """Left and right hip + knee flexion differing by more than this at the bottom: one leg does the
 work (single-leg RDL); the evidence is read from that leg."""
@@ -372,6 +380,11 @@ def classify_rep(index: int, seg: RepSegment, inp: MovementInputs) -> RepMovemen
                            "or a stretch, not a repetition.")
     cues = hinge_cues(ev)
     score, amb = score_cues(cues)
+    tr, hak = ev["trunk_inclination_deg"], ev["hip_above_knee"]
+    if np.isfinite(score) and score <= 0 and tr >= HINGE_POSTURE[0] and hak >= HINGE_POSTURE[1]:
+        # the trunk far over with the hips high is a hinge whatever the knees read: a squat
+        # that stops this high (a quarter squat) keeps the trunk near upright
+        score, amb = HINGE_POSTURE_SCORE, True
     if not np.isfinite(score):
         return RepMovement(index, "squat", score, True, seg.partial, ev, cues,
                            "No angle at the bottom could be measured; read as a squat.")
