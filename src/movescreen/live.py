@@ -41,7 +41,7 @@ from movescreen.pose.backend import PoseCandidate
 from movescreen.safety import DISCLAIMER, PAIN_GUIDANCE
 from movescreen.sources import FrameSource, open_source
 from movescreen.step import LETTERBOX_FRAMES, FrameResult, FrameStep
-from movescreen.stream import Event, LiveStep, StepOutput, nan_safe, summarize_session
+from movescreen.stream import HIP_TESTS, LIVE_MOVEMENTS, Event, LiveStep, StepOutput, nan_safe, summarize_session
 from movescreen.types import Frame
 
 Image = npt.NDArray[np.uint8]
@@ -459,8 +459,11 @@ def run_live(
     source : str, path or FrameSource
         ``camera:N`` (or ``N``) for a webcam, a video file, a folder of images, or an open
         frame source.
-    movement : {'auto', 'squat', 'hinge'}
-        'auto' decides at the first rep and keeps it for the session.
+    movement : {'auto', 'squat', 'hinge', 'hip_rotation_seated', 'figure4', 'hip_9090'}
+        'auto' decides at the first rep and keeps it for the session. A hip rotation test first
+        emits a ``protocol`` event (its safety text, then where the camera goes and what the
+        person does; the window shows the safety sentence), counts no reps, and is judged over
+        the whole session in the saved report (``record_dir``).
     record_dir : path, optional
         Save ``session.mp4`` (the frames processed), ``live_events.jsonl`` and, at the end,
         everything ``analyze`` writes for that video (report.json, annotated.mp4, report.html
@@ -508,8 +511,8 @@ def run_live(
 
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
-    if movement not in ("auto", "squat", "hinge"):
-        raise InputError(f"expected movement auto, squat or hinge, got {movement!r}")
+    if movement not in LIVE_MOVEMENTS:
+        raise InputError(f"expected movement {', '.join(LIVE_MOVEMENTS)}, got {movement!r}")
     if not headless and not _has_display():
         raise InputError("There is no display to show the live window on; use --headless "
                          "(JSON lines on stdout) or run it from a desktop session.")
@@ -580,6 +583,10 @@ def run_live(
               "width": info.width, "height": info.height, "movement": movement,
               "paced": bool(pace or is_camera), "headless": headless, "recording": record_path is not None,
               "speech": None if speaker is None else speaker.engine})
+        if movement in HIP_TESTS:  # the test's protocol, safety first, before it starts
+            from movescreen.kinematics.hip_rotation import protocol_text
+
+            emit({"event": "protocol", "movement": movement, "text": protocol_text(movement)})
         grabber = FrameGrabber(src, pace=pace and not is_camera, lossless=not pace and not is_camera).start()
         last_image = _loop(src, grabber, backend, step, emit, summary, speaker,
                            recorder, headless=headless, is_camera=is_camera,
@@ -658,6 +665,11 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
     last_image: Image | None = None
     cue_text, cue_sev, cue_until = "", "", 0.0
     message = "Stand still for a moment" + (", side on" if step.requested_movement == "hinge" else "")
+    if step.requested_movement in HIP_TESTS:
+        from movescreen.kinematics.hip_rotation import protocol_text
+
+        # the overlay has one line: the safety sentence first; the whole protocol is an event
+        message = protocol_text(step.requested_movement).splitlines()[0]
     submitted_at: dict[int, float] = {}
     judge_delays: list[float] = []
     slow = _SimulatedDelay(os.environ.get(SIMULATE_DELAY_ENV))

@@ -69,11 +69,17 @@ _NAN3_64 = np.full((NUM_LANDMARKS, 3), np.nan)
 CUE_SEVERITIES = ("caution", "flag")
 """Findings of these severities become cues (shown and spoken); notes are only reported."""
 _MOVEMENT_VIEWS = {"hinge": ("side", "oblique"), "squat": ("side", "front", "oblique"),
-                   "auto": ("side", "front", "oblique")}
+                   "auto": ("side", "front", "oblique"), "hip_rotation_seated": ("front",),
+                   "figure4": ("front",), "hip_9090": ("front", "side", "oblique")}
 _VIEW_ADVICE = {
     "hinge": "Turn side-on to the camera: a hip hinge is judged from the side.",
     "squat": "Face the camera or turn side-on: the squat cannot be judged from this angle.",
     "auto": "Face the camera or turn side-on so the hips and knees can be seen.",
+    "hip_rotation_seated": "Sit facing the camera, with the camera at knee height: the hip "
+                           "rotation is measured from the front.",
+    "figure4": "Sit facing the camera, with the camera at knee height: the crossed shin is "
+               "measured from the front.",
+    "hip_9090": "Make sure the camera sees both legs, hips and knees.",
 }
 
 
@@ -118,6 +124,11 @@ class StepOutput:
     view: str
     events: list[Event]
     cue: str = ""
+
+
+HIP_TESTS = ("hip_rotation_seated", "figure4", "hip_9090")
+"""The seated hip rotation tests: no reps to count; judged over the whole session at its end."""
+LIVE_MOVEMENTS = ("auto", "squat", "hinge", *HIP_TESTS)
 
 
 def nan_safe(v: Any) -> Any:
@@ -940,8 +951,8 @@ class LiveStep:
         bridge_s: float = 1.0,
         on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
-        if movement not in ("auto", "squat", "hinge"):
-            raise ValueError(f"expected movement 'auto', 'squat' or 'hinge', got {movement!r}")
+        if movement not in LIVE_MOVEMENTS:
+            raise ValueError(f"expected movement one of {', '.join(LIVE_MOVEMENTS)}, got {movement!r}")
         if width <= 0 or height <= 0 or not fps > 0:
             raise ValueError(f"expected a positive frame size and fps, got {width}x{height} at {fps}")
         self.width, self.height, self.fps = int(width), int(height), float(fps)
@@ -995,8 +1006,9 @@ class LiveStep:
         events: list[Event] = []
         events += self.calibration.update(time_s, has_pose, self.movement, log, self.filter,
                                           self.signals, space)
-        events += self._mid_rep(row, time_s, has_pose)
-        events += self._reps(final=False)
+        if self.requested_movement not in HIP_TESTS:  # the hip tests have no reps
+            events += self._mid_rep(row, time_s, has_pose)
+            events += self._reps(final=False)
         events += self.judge.drain()
         phase = self.phases.update(row, has_pose, self.calibration.done,
                                    self.calibration.baseline_depth_deg, log, depth, self.rep_finder)
@@ -1012,7 +1024,7 @@ class LiveStep:
 
         Waits for the worker thread (up to ``timeout_s``) and returns the remaining events.
         """
-        events = self._reps(final=True)
+        events = self._reps(final=True) if self.requested_movement not in HIP_TESTS else []
         self.judge.close(timeout_s)
         self.mask_measures.close(timeout_s)
         return events + self.judge.drain()
@@ -1165,4 +1177,4 @@ def summarize_session(step: LiveStep) -> dict[str, Any]:
 
 __all__ = ["CUE_SEVERITIES", "AngleSignals", "Calibrator", "CausalFilter", "CueGate", "Event",
            "LiveStep", "MidRepCues", "PhaseTracker", "RepJudge", "RowLog", "RunningRepDetector",
-           "StepOutput", "bridge_dropped", "nan_safe", "summarize_session"]
+           "StepOutput", "HIP_TESTS", "LIVE_MOVEMENTS", "bridge_dropped", "nan_safe", "summarize_session"]

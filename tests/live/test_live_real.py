@@ -199,3 +199,20 @@ def test_cli_live_headless(tmp_path) -> None:
     events = [json.loads(x) for x in res.stdout.splitlines() if x.startswith("{")]
     assert events[0]["event"] == "start" and events[-1]["event"] == "summary"
     assert len(_by(events, "rep")) == 3
+
+
+def test_hip_rotation_test_shows_its_protocol_safety_first(tmp_path) -> None:
+    """``live --movement figure4``: the protocol (safety text first) before anything else, no
+    reps counted, and the session's report judges the figure-4."""
+    rec = tmp_path / "session"
+    summary, lines, err = _run(shared_file("videos", "seated_figure4_side_01.gif"), pace=False,
+                               movement="figure4", record_dir=rec)
+    kinds = [e["event"] for e in lines]
+    assert kinds[:2] == ["start", "protocol"], kinds[:3]
+    text = lines[1]["text"]
+    assert text.lower().index("sharp pain") < text.lower().index("camera")
+    assert "push through" not in text.lower()
+    assert not _by(lines, "rep") and summary.reps == 0
+    report = json.loads((rec / "report.json").read_text())
+    assert report["status"] == "ok", err
+    assert report["movement"]["name"] == "figure4"
