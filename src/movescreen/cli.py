@@ -430,8 +430,9 @@ def batch(folder: Path, out_dir: Path, workers: int | None, recursive: bool,
 @click.option("--camera", type=click.IntRange(min=0), default=None, help="Webcam index (default 0).")
 @click.option("--source", "source_path", type=click.Path(path_type=Path), default=None,
               help="Play a video file (or image folder) as if it were a camera.")
-@click.option("--movement", type=click.Choice(["auto", "squat", "hinge"]), default="auto", show_default=True,
-              help="Movement to coach (auto: squat or hinge, decided as the reps come).")
+@click.option("--movement", type=click.Choice(["auto", "squat", "hinge", "hip_rotation_seated", "figure4", "hip_9090"]), default="auto", show_default=True,
+              help="Movement to coach (auto: squat or hinge, decided as the reps come; a hip rotation "
+                   "test shows its protocol, safety first, and is judged in the saved report).")
 @click.option("--record", "record_dir", type=click.Path(path_type=Path), default=None,
               help="Save the session's video and a full report (as analyze writes) into DIR.")
 @click.option("--headless", is_flag=True, help="No window: events as JSON lines on stdout.")

@@ -41,7 +41,15 @@ from movescreen.pose.backend import PoseCandidate
 from movescreen.safety import DISCLAIMER, PAIN_GUIDANCE
 from movescreen.sources import FrameSource, open_source
 from movescreen.step import LETTERBOX_FRAMES, FrameResult, FrameStep
-from movescreen.stream import HIP_TESTS, LIVE_MOVEMENTS, Event, LiveStep, StepOutput, nan_safe, summarize_session
+from movescreen.stream import (
+    HIP_TESTS,
+    LIVE_MOVEMENTS,
+    Event,
+    LiveStep,
+    StepOutput,
+    nan_safe,
+    summarize_session,
+)
 from movescreen.types import Frame
 
 Image = npt.NDArray[np.uint8]
