@@ -45,6 +45,9 @@ CUES: dict[str, str] = {
     "heel_lift": "Keep your {side}heel down.",
     "excessive_forward_lean": "Chest up: let your knees travel forward.",
     "asymmetry": "Share the weight evenly on both legs.",
+    "knee_twist_for_hip_rotation": "Keep the {side}thigh still; turn from the hip.",
+    "trunk_for_hip_rotation": "Sit tall and level; let the hip do the turning.",
+    "hip_rotation_asymmetry": "One hip turns less: note it, don't force it.",
 }
 """Rule id -> the short sentence shown and spoken the moment the compensation shows."""
 
