@@ -285,3 +285,18 @@ def test_failed_logins_are_limited_per_address_whatever_the_names(exposed_client
         assert _login_in_process(c, name=f"guess{i}").status_code == 401
     r = _login_in_process(c)  # the right account from the same address now waits too
     assert r.status_code == 429 and "Too many failed logins" in r.text
+
+
+def test_api_docs_are_served_from_the_package_and_list_the_api(app_client):
+    """FastAPI's /docs and /redoc would load Swagger UI / ReDoc from a CDN: they are off; the
+    local /api-docs page lists the API from the OpenAPI description."""
+    c, _ = app_client
+    assert c.get("/docs").status_code == 404 and c.get("/redoc").status_code == 404
+    page = c.get("/api-docs").text
+    for path in ("/api/clients", "/api/clients/{cid}/sessions", "/api/sessions/{sid}",
+                 "/api/findings/{fid}/verdict", "/api/clients/{cid}/progress", "/healthz"):
+        assert f"<code>{path}</code>" in page
+    assert "Give a verdict on a finding" in page and "verdict, note" in page
+    for url in ("/", "/api-docs", "/login", "/clients/999"):
+        html = c.get(url).text
+        assert not re.search(r'(src|href)="(https?:)?//', html), url  # nothing from elsewhere

@@ -75,7 +75,10 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
         yield
         jobs.stop()
 
+    # FastAPI's /docs and /redoc load Swagger UI / ReDoc from a CDN: off (nothing may come from
+    # the network); /api-docs is a local page made from the same OpenAPI description.
     app = FastAPI(title="movescreen workspace", version="1", lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   description="The JSON API of `movescreen serve` (the pages use it too).")
     app.state.maker, app.state.data, app.state.exposed = maker, data, exposed
     app.state.engine, app.state.jobs = engine, jobs
@@ -190,6 +193,7 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
+        """Liveness: `ok` and the database kind (open without login)."""
         with maker() as s:
             s.execute(select(1))
         return {"status": "ok", "database": engine.dialect.name}
@@ -286,6 +290,7 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
     # ---------------------------------------------------------------- JSON API
     @app.get("/api/clients")
     def api_clients() -> list[dict[str, Any]]:
+        """Every client: id, name, notes, number of sessions, who created and last edited it."""
         with maker() as s:
             counts = dict(s.execute(select(Session.client_id, func.count(Session.id))
                                     .group_by(Session.client_id)).all())
@@ -296,6 +301,7 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
 
     @app.post("/api/clients", status_code=201)
     def api_create_client(body: ClientIn, request: Request) -> dict[str, Any]:
+        """Create a client (name or code, notes)."""
         check_csrf(request, None)
         with maker.begin() as s:
             c = Client(name=body.name.strip(), notes=body.notes, created_by=request.state.user,
@@ -306,6 +312,7 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
 
     @app.get("/api/clients/{cid}/sessions")
     def api_sessions(cid: int) -> list[dict[str, Any]]:
+        """A client's sessions by date: movement, view, status, metrics, sign-off."""
         with maker() as s:
             get_client(s, cid)
             return [session_json(x, full=False) for x in s.scalars(
@@ -313,11 +320,15 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
 
     @app.get("/api/sessions/{sid}")
     def api_session(sid: int) -> dict[str, Any]:
+        """One session with its findings (ids, current verdict, the latest verdicts) and the
+        whole report."""
         with maker() as s:
             return session_json(load_session(s, sid), s=s)
 
     @app.put("/api/findings/{fid}/verdict")
     def api_verdict(fid: int, body: VerdictIn, request: Request) -> dict[str, Any]:
+        """Give a verdict on a finding: agree, disagree or unsure, with a note. The earlier
+        verdicts are kept (history)."""
         check_csrf(request, None)
         with maker.begin() as s:  # the write transaction only (SQLite: holds the write lock)
             set_verdict(s, fid, body.verdict, body.note, request.state.user)
@@ -336,11 +347,14 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
 
     @app.get("/api/clients/{cid}/progress")
     def api_progress(cid: int) -> dict[str, Any]:
+        """A client's metrics per session over time, and findings per rule with the verdicts
+        counted in."""
         with maker() as s:
             return progress_data(s, cid)
 
     @app.get("/api/jobs/{jid}")
     def api_job(jid: int) -> dict[str, Any]:
+        """An analysis job (an upload): status, progress 0-1, message, the session it made."""
         with maker() as s:
             j = s.get(Job, jid)
             if j is None:
@@ -350,6 +364,23 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
                     "created_by": j.created_by, "created_at": j.created_at.isoformat()}
 
     # ---------------------------------------------------------------- pages
+    @app.get("/api-docs", response_class=HTMLResponse)
+    def api_docs(request: Request) -> HTMLResponse:
+        """This API, listed from its OpenAPI description (served from the package)."""
+        spec = app.openapi()
+        endpoints = []
+        for path, ops in spec.get("paths", {}).items():
+            if not (path.startswith("/api/") or path == "/healthz"):
+                continue
+            for method, op in ops.items():
+                body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+                ref = str(body.get("schema", {}).get("$ref", "")).rsplit("/", 1)[-1]
+                fields = spec.get("components", {}).get("schemas", {}).get(ref, {}).get("properties", {})
+                endpoints.append({"method": method.upper(), "path": path,
+                                  "summary": op.get("description") or op.get("summary", ""),
+                                  "body": ", ".join(fields) if fields else ""})
+        return render(request, "api_docs.html", spec=spec, endpoints=endpoints)
+
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request) -> HTMLResponse:
         return render(request, "index.html", clients=api_clients())
