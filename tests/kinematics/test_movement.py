@@ -184,3 +184,21 @@ def test_trunk_far_forward_with_hips_high_is_never_read_as_a_squat():
     assert r.evidence["trunk_inclination_deg"] == pytest.approx(60.0, abs=2.0)
     assert r.cues["knee_hip_ratio"] < -0.9
     assert k.movement == "hinge" and k.movement_decision.ambiguous
+
+
+def test_legs_bending_in_turn_is_other():
+    # stepping in place: each leg bends every 2 s, half a cycle after the other (the right leg's
+    # landmarks come from a copy of the skeleton shifted by half a cycle)
+    from dataclasses import replace
+
+    t = np.arange(300) / FPS
+    kw = {"fps": FPS, "hip_flexion_deg": 70.0, "knee_flexion_deg": 90.0,
+          "ankle_dorsiflexion_deg": 20.0}
+    a = make_motion("squat", depth=0.5 - 0.5 * np.cos(np.pi * t), **kw).sequence
+    b = make_motion("squat", depth=0.5 + 0.5 * np.cos(np.pi * t), **kw).sequence
+    right = [24, 26, 28, 30, 32]
+    img, wld = a.image_xyz.copy(), a.world_xyz.copy()
+    img[:, right], wld[:, right] = b.image_xyz[:, right], b.world_xyz[:, right]
+    k = analyze_kinematics(replace(a, image_xyz=img, world_xyz=wld))
+    assert k.movement == "other"
+    assert "in turn" in k.movement_reason

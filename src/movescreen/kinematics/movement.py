@@ -421,6 +421,11 @@ def recognise_movement(inp: MovementInputs) -> MovementDecision:
             return got
     reps = [classify_rep(i + 1, s, inp) for i, s in enumerate(inp.segments)]
     full = [r for r in reps if not r.partial]
+    alt = legs_in_turn(*inp.side_depth)
+    if alt is not None:
+        judged_ = ", ".join(f"{m}s" for m in JUDGED_MOVEMENTS)
+        return MovementDecision("other", False, f"Not a squat or a hinge: {alt} movescreen judges "
+                                f"{judged_}.", float("nan"), {"legs_in_turn": alt}, reps)
     hak = inp.summary["hip_above_knee"]
     fin = np.isfinite(hak)
     standing_frac = float(np.mean(hak[fin] >= STANDING_HIP_ABOVE_KNEE)) if fin.any() else float("nan")
@@ -480,6 +485,30 @@ def recognise_movement(inp: MovementInputs) -> MovementDecision:
         reason += (" The evidence is split, so the movement is uncertain; pass --movement "
                    "squat or --movement hinge if it is wrong.")
     return MovementDecision(name, amb, reason, score, ev, reps)
+
+
+def legs_in_turn(left: npt.ArrayLike, right: npt.ArrayLike) -> str | None:
+    """A sentence when the legs take turns over the clip (walking, stepping, lunging), else None.
+
+    Each leg's hip + knee flexion must range over more than 20 deg, the two move against each
+    other (correlation below :data:`ALTERNATING_R`), and their mean ranges over less than 40 %
+    of the legs' own ranges (the bends cancel out). In a single-leg RDL the free leg moves
+    against the standing one too, but the mean still follows the standing leg (0.7 of the
+    ranges on the shared clip). Needs both legs seen (often not in a side view).
+    """
+    a, b = np.asarray(left, np.float64), np.asarray(right, np.float64)
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 10:
+        return None
+    a, b = a[ok], b[ok]
+    ra, rb, rm = _range(a), _range(b), _range(0.5 * (a + b))
+    if min(ra, rb) <= 20.0 or np.std(a) == 0 or np.std(b) == 0:
+        return None
+    r = float(np.corrcoef(a, b)[0, 1])
+    if r >= ALTERNATING_R or rm >= 0.4 * 0.5 * (ra + rb):
+        return None
+    return (f"the legs bend in turn (left {ra:.0f} deg and right {rb:.0f} deg, against each other, "
+            f"r = {r:.2f}; together only {rm:.0f} deg): walking, stepping or lunging.")
 
 
 def _range(x: np.ndarray) -> float:
