@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.conftest import REPO
 
 LINK = re.compile(r"\]\(([^)\s]+)\)|\b(?:src|href)=\"([^\"]+)\"")
@@ -26,8 +24,5 @@ def test_the_link_check_sees_relative_links():
         (1, "docs/a.md"), (1, "pic.png")]
 
 
-@pytest.mark.xfail(strict=True, reason="README.md's section 'Configuration and reliability' "
-                   "(not the interop/workspace sections) still has [docs/reliability.md]"
-                   "(docs/reliability.md); remove this marker when that link is absolute")
 def test_readme_links_are_absolute():
     assert relative_links((REPO / "README.md").read_text(encoding="utf-8")) == []
