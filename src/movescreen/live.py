@@ -374,6 +374,7 @@ class LiveSummary:
     spoken: int = 0
     frames_processed: int = 0
     frames_dropped: int = 0
+    frames_letterbox: int = 0  # (paced / camera) frames only measured for the letterbox rule
     frames_paused: int = 0
     fps: float = 0.0
     latency_p50_ms: float = math.nan
@@ -610,7 +611,7 @@ def run_live(
     finally:
         if grabber is not None:
             grabber.stop()
-            summary.frames_dropped = grabber.dropped
+            summary.frames_dropped = grabber.dropped + summary.frames_letterbox
         try:
             src.close()
         except Exception as e:  # noqa: BLE001 - closing must not hide what happened
@@ -684,6 +685,7 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
     fstep = FrameStep(backend, letterbox_frames=LETTERBOX_FRAMES, mask_work=False)
     held: dict[int, tuple[Frame, float]] = {}
     done_caps: list[float] = []
+    box_frames: list[Image] = []
 
     def _push(r: FrameResult, frame: Frame, t_cap: float) -> StepOutput:
         nonlocal message, cue_text, cue_sev, cue_until
@@ -738,6 +740,21 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
                         break
                 continue
             frame, t_cap = item
+            if not fstep.decided and not grabber.lossless:
+                # Paced or from a camera, the first frames only decide the letterbox rule (the
+                # picture inside black bars, from 12 frames as analyze does) and are not run
+                # through the model: holding them and inferring all 12 at once would make the
+                # newest-frame mailbox drop the ~0.4 s that follow, where a lift may start.
+                # They count as dropped; the session starts at the 12th frame.
+                box_frames.append(frame.image)
+                if len(box_frames) < LETTERBOX_FRAMES:
+                    summary.frames_letterbox += 1
+                    if cv2 is not None:
+                        cv2.imshow(WINDOW_NAME, frame.image)
+                        cv2.waitKey(1)
+                    continue
+                fstep.decide_content_box(box_frames)
+                box_frames.clear()
             if paused:
                 summary.frames_paused += 1
             else:

@@ -433,7 +433,7 @@ class Calibrator:
             return []  # wait for the person to stand still (up to the timeout)
         est = estimate_view(img[seen], wld[seen]) if seen.sum() >= 3 else None
         view = est.view if est is not None else "unknown"
-        ok = view in _MOVEMENT_VIEWS[movement]
+        ok = view in _MOVEMENT_VIEWS.get(movement, _MOVEMENT_VIEWS["auto"])
         was_done, was_ok = self.done, self.ok
         self.done, self.ok, self.view, self.last_check_t = True, ok, view, time_s
         self.attempts += 1
@@ -447,7 +447,7 @@ class Calibrator:
             msg = (f"Ready: {view} view." + (" " + notes[0] if notes else "")
                    + ("" if still or was_done else " (You were moving; the baseline may be off.)"))
         else:
-            msg = f"The camera sees you from the {view}. {_VIEW_ADVICE[movement]}"
+            msg = f"The camera sees you from the {view}. {_VIEW_ADVICE.get(movement, _VIEW_ADVICE['auto'])}"
         return [{
             "event": "calibration", "ok": ok, "view": view, "still": still,
             "movement": movement, "facing": self.facing, "frames": int(seen.sum()),
@@ -793,7 +793,9 @@ class RepJudge:
 
         kin = compute_kinematics(job.seq, AnalyzeOptions(movement=job.movement, filter="one_euro"))
         with self._lock:
-            if self.movement == "auto":
+            # the session keeps the first squat or hinge; a rep read as "other" (a set-up, a
+            # stretch between sets) is reported as such but does not decide the session
+            if self.movement == "auto" and kin.movement in LIVE_MOVEMENTS:
                 self.movement = kin.movement
         rules = evaluate_rules(kin, self.config)
         f0, fturn, f1 = job.frames

@@ -191,3 +191,17 @@ def test_long_sessions_release_old_rows_and_keep_counting() -> None:
     whole = step.session_sequence()
     assert len(whole) == len(seq)
     np.testing.assert_array_equal(whole.image_xyz, seq.image_xyz)
+
+
+def test_a_rep_read_as_other_does_not_decide_the_session_nor_end_it() -> None:
+    """A forward fold held 8 s (a stretch) in auto: the rep is reported as 'other', the session
+    stays undecided (the next squat or hinge decides it), and the calibration's later view
+    checks keep working (a live session once ended with KeyError: 'other' here)."""
+    d, _ = synthetic.make_depth_profile(1, 15.0, pause_bottom_s=8.0, rep_s=3.0, lead_s=1.0)
+    seq = synthetic.make_motion("hinge", view="front", fps=15.0, depth=d, **SMALL).sequence
+    step, _, events = feed(seq, movement="auto")
+    reps = _by(events, "rep")
+    assert reps and all(r["movement"] == "other" for r in reps)
+    assert step.movement == "auto"
+    assert not _by(events, "finding")
+    assert _by(events, "calibration")
