@@ -294,6 +294,15 @@ def _print_summary(input_path: Path, out: Path, report: dict[str, Any], *, err: 
             echo(f"  rep {f['rep']}: {f['severity'].upper():7s} {f['rule']}{side}: {f['message_client']}")
     elif mv:
         echo("No compensation reached a threshold.")
+    blocked: dict[str, str] = {}  # rules that could not judge, and why (a clean screen it is not)
+    for st in report.get("rules") or []:
+        if isinstance(st, dict) and st.get("status") == "not_assessed" and st.get("rule"):
+            blocked.setdefault(str(st["rule"]), str(st.get("reason", "")).rstrip("."))
+    by_reason: dict[str, list[str]] = {}
+    for rule, why in blocked.items():
+        by_reason.setdefault(why, []).append(rule)
+    for why, rules in by_reason.items():
+        echo(f"Not assessed: {', '.join(rules)} ({why}).")
     echo(report["safety"]["pain_guidance"])
     for name in [*report.get("outputs", {}).values(), "report.json"]:
         echo(f"  {out / name}")

@@ -185,7 +185,9 @@ def compute_kinematics(
         extra_columns=extra,
         frame_change=None if analysis is None else analysis.frame_change,
     )
-    from movescreen.kinematics.hip_rotation import apply_hip_rotation_test  # seated hip tests (issue 13)
+    from movescreen.kinematics.hip_rotation import (
+        apply_hip_rotation_test,  # seated hip tests (issue 13)
+    )
 
     return apply_hip_rotation_test(kin, seq, options.movement)
 
@@ -228,6 +230,9 @@ def _analyze_frames(
     run, source = _turn_upright(path, options, run, source, make_backend, make_scanner)  # sideways clips
     quality = assess_quality(run.sequence)
     warnings = list(source.warnings) + run.warnings
+    if not model.verified:  # --model / MOVESCREEN_MODEL outside any manifest
+        warnings.insert(0, f"The model file {model.path.name} is not in a checksum manifest, so it "
+                           "could not be verified; results are only as good as that file.")
     if isinstance(source, SubsampledSource):  # report the video's own rate; the sequence keeps its own
         run.info = replace(run.info, fps=source.source_fps)
     sha = file_sha256(path) if path.is_file() else None
@@ -349,6 +354,17 @@ def check_input_exists(path: Path) -> None:
         raise InputError(f"No file or folder at {path}; check the path.")
 
 
+def _has_complete_report(out_dir: str | os.PathLike[str]) -> bool:
+    """True when ``out_dir`` holds a finished analysis (``report.json`` with status ok)."""
+    import json
+
+    try:
+        with open(Path(out_dir) / "report.json", encoding="utf-8") as f:
+            return json.load(f).get("status") == "ok"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def run_analysis(
     input_path: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -376,6 +392,9 @@ def run_analysis(
     except NoPersonError as e:
         partial = getattr(e, "analysis", None)
         if partial is not None:
+            if _has_complete_report(out_dir):  # a re-run by mistake must not replace a result
+                raise NoPersonError(f"{e} The earlier complete report in {out_dir} was kept "
+                                    "(this run wrote nothing there).") from e
             write_outputs(partial, out_dir, status="failed", error=str(e))
         raise
     except InputError:
@@ -389,7 +408,11 @@ def run_analysis(
             report, render_warnings = write_all(analysis, out_dir)
     except interrupts.Interrupted:  # while drawing: the measurements are complete, keep them
         raise interrupts.keep_partial(analysis, out_dir, write_outputs, stage="review") from None
-    report["_warnings"] = list(analysis.warnings) + list(analysis.quality.warnings) + render_warnings
+    # every warning the report carries (the kinematics' too: a view that does not suit the
+    # movement, a cut, a turned video), then the renderers', each once
+    said = list((report.get("quality") or {}).get("warnings") or [])
+    said += list(analysis.warnings) + list(analysis.quality.warnings) + render_warnings
+    report["_warnings"] = list(dict.fromkeys(said))
     return report
 
 

@@ -147,7 +147,22 @@ def _verify_user_path(path: Path, origin: str) -> ModelFile:
         where = "--model" if origin == "argument" else "MOVESCREEN_MODEL"
         raise ModelError(f"{where} points to {path}, which does not exist; {HOW_TO_GET}.")
     # a file that sits beside a manifest (the checkout's models/, the cache) is checked against it
-    return verify_model(path, origin, _load_manifest(path.parent))
+    manifest = _load_manifest(path.parent)
+    if path.name not in manifest:
+        # under another name or elsewhere: a file the size of a model we know, whose checksum
+        # differs, is a damaged copy of it (a flipped byte keeps the size), not a new model
+        size = path.stat().st_size
+        for folder in [*bundled_model_dirs(), cache_dir()]:
+            for name, entry in _load_manifest(folder).items():
+                if entry.get("size_bytes") != size:
+                    continue
+                if file_sha256(path) == entry.get("sha256"):  # a known model under another name
+                    return verify_model(path, origin, {path.name: entry})
+                raise ModelError(
+                        f"The model file {path} has the size of {name} but not its checksum "
+                        f"({file_sha256(path)[:12]}..., expected {str(entry.get('sha256'))[:12]}...): "
+                        f"it looks like a damaged copy; {HOW_TO_GET}.")
+    return verify_model(path, origin, manifest)
 
 
 def list_models() -> list[dict[str, Any]]:
