@@ -215,20 +215,29 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
 
     def verdicts_of(s: Any, fids: list[int]) -> dict[int, dict[str, Any]]:
         """Per finding: the current verdict, the latest HISTORY_SHOWN verdicts (oldest first) and
-        how many there are. Bounded work per finding, however long its history grows."""
+        how many there are. Bounded work per finding, however long its history grows: one
+        indexed query per finding returning plain rows, not ORM objects (loading those was most
+        of a review page's time once histories grew)."""
+        out: dict[int, dict[str, Any]] = {fid: {"current": None, "recent": [], "count": 0} for fid in fids}
+        if not fids:
+            return out
         counts = dict(s.execute(select(Verdict.finding_id, func.count(Verdict.id))
                                 .where(Verdict.finding_id.in_(fids))
-                                .group_by(Verdict.finding_id)).all()) if fids else {}
-        out = {}
-        for fid in fids:
-            recent = list(reversed(s.scalars(
-                select(Verdict).where(Verdict.finding_id == fid).order_by(Verdict.id.desc())
-                .limit(HISTORY_SHOWN)).all())) if counts.get(fid) else []
-            out[fid] = {"current": recent[-1] if recent else None, "recent": recent,
-                        "count": counts.get(fid, 0)}
+                                .group_by(Verdict.finding_id)).all())
+        cols = (Verdict.id, Verdict.finding_id, Verdict.verdict, Verdict.note, Verdict.by, Verdict.at)
+        rows: list[Any] = []
+        for fid in fids:  # newest first through the finding_id index: HISTORY_SHOWN rows, no more
+            if counts.get(fid):
+                rows += reversed(s.execute(select(*cols).where(Verdict.finding_id == fid)
+                                           .order_by(Verdict.id.desc()).limit(HISTORY_SHOWN)).all())
+        for r in rows:  # oldest first within each finding
+            out[r.finding_id]["recent"].append(r)
+        for fid, h in out.items():
+            h["count"] = counts.get(fid, 0)
+            h["current"] = h["recent"][-1] if h["recent"] else None
         return out
 
-    def verdict_json(v: Verdict | None) -> dict[str, Any] | None:
+    def verdict_json(v: Any) -> dict[str, Any] | None:  # a Verdict or a row with its columns
         return None if v is None else {"verdict": v.verdict, "note": v.note, "by": v.by,
                                        "at": v.at.isoformat()}
 
