@@ -523,7 +523,10 @@ def create_app(db: str | None = None, data_dir: Path | str = "movescreen-workspa
         return RedirectResponse(f"/clients/{cid}", 303)
 
     @app.get("/sessions/{sid}", response_class=HTMLResponse)
-    def review(request: Request, sid: int) -> HTMLResponse:
+    async def review(request: Request, sid: int) -> HTMLResponse:
+        # async: the page only reads (WAL), a few milliseconds of work, so it runs on the event
+        # loop instead of hopping to the thread pool; with 20 busy clients the hops and the GIL
+        # contention between pool threads were a third of the server's time (py-spy)
         with maker() as s:
             sess = load_session(s, sid)
             report = json.loads(sess.report_json)
