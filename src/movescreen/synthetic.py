@@ -155,6 +155,22 @@ def _knee_shift_for_fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, m
     return knee + brentq(angle, -0.25, 0.25, xtol=1e-12) * medial
 
 
+def place_head(pts: dict[str, np.ndarray], mid_shoulder: np.ndarray, forward: np.ndarray,
+               left: np.ndarray, up: np.ndarray) -> None:
+    """Put the face points (nose, eyes, ears, mouth) above the shoulders, in metres (in place).
+
+    ``forward``, ``left`` and ``up`` are the body's unit axes; the head sits 0.22 m up the trunk.
+    """
+    head = mid_shoulder + 0.22 * up
+    pts["nose"] = head + 0.10 * forward
+    for side, s in (("left", 1.0), ("right", -1.0)):
+        for name, fo, lo, uo in (("eye_inner", 0.09, 0.015, 0.03), ("eye", 0.09, 0.035, 0.03),
+                                 ("eye_outer", 0.085, 0.05, 0.03), ("ear", 0.0, 0.075, 0.01)):
+            pts[f"{side}_{name}"] = head + fo * forward + s * lo * left + uo * up
+    pts["mouth_left"] = head + 0.09 * forward + 0.025 * left - 0.04 * up
+    pts["mouth_right"] = head + 0.09 * forward - 0.025 * left - 0.04 * up
+
+
 def make_motion(
     movement: Literal["squat", "hinge"] = "squat",
     *,
@@ -313,14 +329,7 @@ def make_motion(
             pts[f"{side}_elbow"], pts[f"{side}_wrist"] = el, wr
             for name, off in (("pinky", -0.03), ("index", 0.0), ("thumb", 0.03)):
                 pts[f"{side}_{name}"] = wr + 0.08 * arm_dir - s * off * L
-        head = mid_sh + 0.22 * trunk_dir
-        pts["nose"] = head + 0.10 * F
-        for side, s in (("left", 1.0), ("right", -1.0)):
-            for name, fo, lo, uo in (("eye_inner", 0.09, 0.015, 0.03), ("eye", 0.09, 0.035, 0.03),
-                                     ("eye_outer", 0.085, 0.05, 0.03), ("ear", 0.0, 0.075, 0.01)):
-                pts[f"{side}_{name}"] = head + fo * F + s * lo * L + uo * trunk_dir
-        pts["mouth_left"] = head + 0.09 * F + 0.025 * L - 0.04 * trunk_dir
-        pts["mouth_right"] = head + 0.09 * F - 0.025 * L - 0.04 * trunk_dir
+        place_head(pts, mid_sh, F, L, trunk_dir)
         for name, p in pts.items():
             world_abs[r, INDEX[name]] = p
         # valgus: move the knees medially in the frontal (image) plane

@@ -43,6 +43,7 @@ from movescreen.synthetic import (
     TOE_FORWARD_M,
     TRUNK_M,
     UPPER_ARM_M,
+    place_head,
 )
 from movescreen.types import LandmarkSequence
 
@@ -97,14 +98,7 @@ def _upper_body(pts: dict[str, np.ndarray], mid_hip: np.ndarray, F: np.ndarray, 
         pts[f"{side}_shoulder"], pts[f"{side}_elbow"], pts[f"{side}_wrist"] = sh, el, wr
         for name, off in (("pinky", -0.03), ("index", 0.0), ("thumb", 0.03)):
             pts[f"{side}_{name}"] = wr + 0.08 * F - s * off * side_axis
-    head = mid_sh + 0.22 * up
-    pts["nose"] = head + 0.10 * F
-    for side, s in (("left", 1.0), ("right", -1.0)):
-        for name, fo, lo, uo in (("eye_inner", 0.09, 0.015, 0.03), ("eye", 0.09, 0.035, 0.03),
-                                 ("eye_outer", 0.085, 0.05, 0.03), ("ear", 0.0, 0.075, 0.01)):
-            pts[f"{side}_{name}"] = head + fo * F + s * lo * side_axis + uo * up
-    pts["mouth_left"] = head + 0.09 * F + 0.025 * side_axis - 0.04 * up
-    pts["mouth_right"] = head + 0.09 * F - 0.025 * side_axis - 0.04 * up
+    place_head(pts, mid_sh, F, side_axis, up)
 
 
 def _foot(pts: dict[str, np.ndarray], side: str, ankle: np.ndarray, shin: np.ndarray,
