@@ -314,6 +314,66 @@ def load_sequence(clip: Clip, data: Path, cache: Path | None, tmp: Path) -> Simp
     return SimpleNamespace(**run)
 
 
+SCENE_FRAMES = 8  # frames sampled over the clip for background lines (the camera is fixed in these clips)
+
+
+def add_scene_vertical(clip: Clip, data: Path, run: SimpleNamespace) -> SimpleNamespace:
+    """``run`` with the scene-vertical columns (``kinematics/scene.py``) added to its mask columns.
+
+    Background line segments from OpenCV's LSD on :data:`SCENE_FRAMES` frames spread over the
+    clip, with the person's box (landmarks, padded by 15 % of its height) left out, pooled (a fixed
+    camera), and the true vertical's tilt at the hips' median column. A stand-in, in this script,
+    for the pipeline measuring the lines while it has the frames (not wired there yet).
+    """
+    import cv2
+
+    from movescreen.kinematics.scene import estimate_scene_vertical
+    from movescreen.landmarks import INDEX
+
+    seq = run.sequence
+    n_seq = seq.image_xyz.shape[0]
+    cap = cv2.VideoCapture(str(data / "videos" / clip.file))
+    n = min(n_seq, SPLIT_END_FRAME if clip.half else n_seq)
+    want = set(np.linspace(0, n - 1, SCENE_FRAMES).astype(int).tolist())
+    lsd = cv2.createLineSegmentDetector()
+    segs = []
+    i = 0
+    while i < n:
+        ok, img = cap.read()
+        if not ok:
+            break
+        if i in want:
+            if clip.half == "L":
+                img = img[:, :SPLIT_X]
+            elif clip.half == "R":
+                img = img[:, SPLIT_X:]
+            found = lsd.detect(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))[0]
+            if found is not None:
+                lines = found.reshape(-1, 4).astype(np.float64)
+                p = seq.image_xyz[i, :, :2]
+                okp = np.isfinite(p).all(axis=1)
+                if okp.any():
+                    (x0, y0), (x1, y1) = p[okp].min(axis=0), p[okp].max(axis=0)
+                    pad = 0.15 * (y1 - y0)
+                    mx, my = 0.5 * (lines[:, 0] + lines[:, 2]), 0.5 * (lines[:, 1] + lines[:, 3])
+                    lines = lines[~((mx > x0 - pad) & (mx < x1 + pad) & (my > y0 - pad) & (my < y1 + pad))]
+                segs.append(lines)
+        i += 1
+    cap.release()
+    hips = 0.5 * (seq.image_xyz[:, INDEX["left_hip"], 0] + seq.image_xyz[:, INDEX["right_hip"], 0])
+    at_x = float(np.nanmedian(hips)) if np.isfinite(hips).any() else 0.5 * seq.width
+    sv = estimate_scene_vertical(np.concatenate(segs) if segs else np.zeros((0, 4)),
+                                 width=seq.width, height=seq.height, at_x=at_x)
+    cols = dict(run.mask_columns or {})
+    if sv.found:
+        cols["scene_vertical_tilt_deg"] = np.full(n_seq, sv.tilt_deg)
+        cols["scene_vertical_sd_deg"] = np.full(n_seq, sv.sd_deg)
+    print(f"{clip.id}: scene vertical {sv.tilt_deg:+.2f} +/- {sv.sd_deg:.2f} deg from {sv.n_lines} lines",
+          file=sys.stderr)
+    return SimpleNamespace(**{**vars(run), "mask_columns": cols if run.mask_columns is not None else None,
+                              "scene_vertical": sv})
+
+
 @dataclass
 class RuleResult:
     rule: str
@@ -608,6 +668,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--markdown", type=Path, default=None)
     ap.add_argument("--only", nargs="*", default=None, help="substrings of clip ids to run")
+    ap.add_argument("--scene-vertical", action="store_true",
+                    help="measure the true vertical from background lines (needs the videos) and let the "
+                         "lean rules correct by it")
     ap.add_argument("--verdicts", type=Path, default=None,
                     help="clinicians' verdicts (movescreen workspace export-verdicts): per-rule agreement")
     args = ap.parse_args(argv)
@@ -625,6 +688,8 @@ def main(argv: list[str] | None = None) -> int:
         for clip in clips:
             t0 = time.time()
             run = load_sequence(clip, args.data, args.cache, Path(tmp))
+            if args.scene_vertical:
+                run = add_scene_vertical(clip, args.data, run)
             results.append(summarize(clip, run))
             print(f"{clip.id}: {time.time() - t0:.1f} s", file=sys.stderr)
     md = to_markdown(results)

@@ -21,6 +21,9 @@ class Measurement:
     ``worst_row`` is the row of the most telling frame; ``rows`` the span the value covers.
     ``scatter`` is the rule's own estimate of the value's frame-to-frame scatter (one SD, in the
     value's unit; NaN when the rule gives none): see :mod:`movescreen.rules.uncertainty`.
+    ``reference_sd`` is the uncertainty of the reference the value is measured against (1 SD,
+    in the value's unit; 0 = none), e.g. the true vertical of a lean measured in the picture
+    (camera roll).
     ``landmarks`` are the landmarks the value was computed from (for the visibility and
     in-picture gates of the engine; empty = not checked).
     """
@@ -34,6 +37,7 @@ class Measurement:
     evidence: dict[str, Any] = field(default_factory=dict)
     scatter: float = float("nan")
     landmarks: tuple[str, ...] = ()
+    reference_sd: float = 0.0
 
 
 Judge = Callable[[RuleContext, Rep, RuleConfig], "Measurement | NotAssessed | list[Measurement]"]

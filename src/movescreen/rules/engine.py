@@ -162,7 +162,7 @@ def measurement_uncertainty(ctx: RuleContext, rep: Rep, cfg: RuleConfig, m: Meas
     view = cfg.views[0] if len(cfg.views) == 1 else rep.view
     dev = view_deviation_deg(yaw, view) if view in ("side", "front") else 0.0
     return combine(m.value, scatter_sd=m.scatter, noise=cfg.params.get("noise", 0.0),
-                   view_deviation=dev, confidence=m.confidence)
+                   view_deviation=dev, confidence=m.confidence, reference_sd=m.reference_sd)
 
 
 def judge_rep(rule: Rule, ctx: RuleContext, rep: Rep, config: RulesConfig) -> tuple[list[Finding], list[NotAssessed], list[float]]:

@@ -116,18 +116,57 @@ def judge_squatting_the_hinge(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Me
     )
 
 
+SCENE_TILT = "scene_vertical_tilt_deg"
+SCENE_SD = "scene_vertical_sd_deg"
+
+
+def scene_vertical_towards_facing(ctx: RuleContext, rows: slice) -> tuple[float, float]:
+    """Tilt of the true vertical towards the way the person faces over ``rows``, and its SD (deg).
+
+    From the ``scene_vertical_tilt_deg`` / ``scene_vertical_sd_deg`` columns (background lines,
+    :mod:`movescreen.kinematics.scene`) when the clip has them; ``(nan, nan)`` otherwise.
+    """
+    from movescreen.kinematics.scene import vertical_tilt_towards_facing
+
+    tilt = ctx.col(SCENE_TILT)[rows]
+    sd = ctx.col(SCENE_SD)[rows]
+    ok = np.isfinite(tilt) & np.isfinite(sd)
+    facing = int(getattr(ctx.kin.view, "facing_sign", 0) or 0)
+    if not ok.any() or facing not in (1, -1):
+        return float("nan"), float("nan")
+    return vertical_tilt_towards_facing(float(np.median(tilt[ok])), facing), float(np.median(sd[ok]))
+
+
 def judge_lockout_hyperextension(ctx: RuleContext, rep: Rep, cfg: RuleConfig) -> Measurement | NotAssessed:
     """Backward lean of the trunk past upright at the lockout (median over +-0.15 s).
 
     The back-outline bend is reported as evidence but not graded: standing outlines are
     concave by anatomy (-5 to -35 deg on the dev clips), so an arch cannot be told from normal
     lordosis with it; leaning back past vertical is what the camera can see.
+
+    "Upright" is the true vertical: the trunk angle is measured from the picture's columns, which
+    a camera held rolled (or pitched, so verticals converge) tilts by the same amount. When the
+    clip has a scene-vertical reference (``scene_vertical_tilt_deg``: background lines), the lean
+    is corrected by it and its SD is the value's ``reference_sd``; without one the picture's
+    vertical is taken as true and the roll of a hand-held camera, ``camera_roll_sd_deg``
+    (measured, ``defaults.toml``), is the ``reference_sd``. Both are in the evidence.
     """
     rows = ctx.lockout_rows(rep)
     trunk = ctx.col(f"trunk_inclination_{ctx.space}_deg")[rows]
     lean_back = -trunk  # trunk inclination is positive forward
     if not np.isfinite(lean_back).any():
         return not_assessed("lockout_hyperextension", rep, "The trunk was not visible at lockout in this rep.")
+    tilt, tilt_sd = (float("nan"), float("nan"))
+    if ctx.space == "image":  # world angles take up from the pose model, not from the picture
+        tilt, tilt_sd = scene_vertical_towards_facing(ctx, rows)
+    if np.isfinite(tilt):
+        # a true vertical tipped towards the facing side makes an upright trunk read forward
+        lean_back = lean_back + tilt
+        reference = "scene lines"
+        ref_sd = tilt_sd
+    else:
+        reference = "picture vertical (no scene lines)"
+        ref_sd = float(cfg.params.get("camera_roll_sd_deg", 0.0)) if ctx.space == "image" else 0.0
     value = float(np.nanmedian(lean_back))
     upright_max = cfg.params.get("lockout_max_forward_deg", 20.0)
     if value < -upright_max:
@@ -151,10 +190,14 @@ def judge_lockout_hyperextension(ctx: RuleContext, rep: Rep, cfg: RuleConfig) ->
         confidence=float(np.clip(vis * VIEW_SUITABILITY.get(rep.view, 0.5), 0, 1)),
         scatter=scatter(lean_back),
         landmarks=TRUNK_MARKS,
+        reference_sd=ref_sd,
         evidence={
             "column": f"trunk_inclination_{ctx.space}_deg",
             "measure": "backward lean past upright",
             "back_outline_bend_deg": float(np.nanmedian(bend)) if np.isfinite(bend).any() else None,
+            "vertical_reference": reference,
+            "scene_vertical_correction_deg": tilt if np.isfinite(tilt) else None,
+            "vertical_reference_sd_deg": ref_sd,
         },
     )
 

@@ -2,7 +2,7 @@
 
 The uncertainty ``u`` of a measured value (one standard deviation, in the value's unit) is
 
-    u = sqrt(scatter**2 + noise**2 + view**2) * (2 - confidence)
+    u = sqrt(scatter**2 + noise**2 + view**2 + reference**2) * (2 - confidence)
 
 - ``scatter``: the frame-to-frame scatter of the measure around the frames the value comes from,
   as the rule measured it (:func:`scatter`: a robust SD from second differences, so the
@@ -14,6 +14,10 @@ The uncertainty ``u`` of a measured value (one standard deviation, in the value'
   rule is made for (``d`` = 90 - yaw for a side view, yaw for a front view, 0 for an oblique one,
   whose rules read 3-D world angles): a sagittal angle ``v`` projects to about ``v * cos(d)``, so
   ``view = |v| * (1 - cos d)`` (first order; 6 % at 20 deg off, 13 % at 30 deg);
+- ``reference``: the uncertainty of what the value is measured against, when the rule gives one
+  (:attr:`movescreen.rules.base.Measurement.reference_sd`): for a lean from the vertical, the
+  camera's roll (from scene lines when the picture has them, else the roll measured on hand-held
+  clips; ``docs/uncertainty.md``);
 - ``(2 - confidence)``: landmarks seen poorly, or an oblique view, widen the interval (1x at
   confidence 1, 1.7x at the lowest confidence that may judge, 0.3). A heuristic: BlazePose's
   visibility is not a calibrated probability, so it is only allowed to widen, never narrow.
@@ -97,13 +101,14 @@ class Uncertainty:
     view: float
     widening: float
     view_deviation_deg: float
+    reference: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {k: round(v, 4) for k, v in self.__dict__.items()}
 
 
 def combine(value: float, *, scatter_sd: float, noise: float, view_deviation: float,
-            confidence: float) -> Uncertainty:
+            confidence: float, reference_sd: float = 0.0) -> Uncertainty:
     """The value's uncertainty (see the module docstring).
 
     >>> u = combine(10.0, scatter_sd=0.0, noise=2.0, view_deviation=0.0, confidence=1.0)
@@ -111,12 +116,15 @@ def combine(value: float, *, scatter_sd: float, noise: float, view_deviation: fl
     2.0
     >>> combine(10.0, scatter_sd=0.0, noise=2.0, view_deviation=0.0, confidence=0.5).total
     3.0
+    >>> combine(10.0, scatter_sd=0.0, noise=3.0, view_deviation=0.0, confidence=1.0, reference_sd=4.0).total
+    5.0
     """
     s = scatter_sd if math.isfinite(scatter_sd) else 0.0
     v = abs(value) * (1.0 - math.cos(math.radians(min(abs(view_deviation), 90.0))))
+    r = reference_sd if math.isfinite(reference_sd) else 0.0
     widen = 2.0 - float(np.clip(confidence, 0.0, 1.0))
-    total = math.sqrt(s * s + noise * noise + v * v) * widen
-    return Uncertainty(total, s, noise, v, widen, view_deviation)
+    total = math.sqrt(s * s + noise * noise + v * v + r * r) * widen
+    return Uncertainty(total, s, noise, v, widen, view_deviation, r)
 
 
 def grade(cfg: RuleConfig, value: float, u: float) -> tuple[Severity | None, float | None, bool]:
