@@ -80,3 +80,60 @@ def test_odd_sized_video_is_padded_to_even_and_keeps_its_frame_count(tmp_path):
     assert codec == "h264" and len(decoded) == 7
     assert decoded[0].shape[:2] == (62, 84)
     assert not list(tmp_path.glob(".out.mp4.*"))  # no temporary file left behind
+
+
+# --------------------------------------------------------------------------- the draw thread
+
+
+def test_map_in_thread_keeps_order_and_runs_off_the_calling_thread():
+    import threading
+
+    from movescreen.render.video import map_in_thread
+
+    caller = threading.get_ident()
+    seen: list[int] = []
+
+    def fn(x: int) -> int:
+        seen.append(threading.get_ident())
+        return x * x
+
+    assert list(map_in_thread(fn, range(50), maxsize=2)) == [x * x for x in range(50)]
+    assert seen and caller not in seen
+
+
+def test_map_in_thread_reraises_the_workers_error_in_the_consumer():
+    from movescreen.render.video import map_in_thread
+
+    def fn(x: int) -> int:
+        if x == 3:
+            raise ValueError("frame 3 could not be drawn")
+        return x
+
+    out: list[int] = []
+    with pytest.raises(ValueError, match="frame 3"):
+        for v in map_in_thread(fn, range(10)):
+            out.append(v)
+    assert out == [0, 1, 2]
+
+
+def test_map_in_thread_stops_its_thread_when_the_consumer_stops_early():
+    import threading
+    import time
+
+    from movescreen.render.video import map_in_thread
+
+    produced: list[int] = []
+
+    def slow_items():
+        for i in range(10_000):
+            produced.append(i)
+            yield i
+
+    it = map_in_thread(lambda x: x, slow_items(), maxsize=2)
+    assert next(it) == 0
+    it.close()  # the consumer stops (an encoder error, Ctrl-C): the thread must end
+    deadline = time.monotonic() + 10
+    while any(t.name == "movescreen-draw" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(t.name == "movescreen-draw" for t in threading.enumerate())
+    assert len(produced) < 100  # bounded: it did not run ahead through the whole input

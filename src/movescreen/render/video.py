@@ -5,9 +5,12 @@ encoded as H.264 (yuv420p) in MP4 so browsers play it.
 from __future__ import annotations
 
 import os
+import queue
 import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +29,8 @@ from movescreen.sinks import H264Writer, atomic_path
 from movescreen.sources import open_source
 
 Image = npt.NDArray[np.uint8]
+T = TypeVar("T")
+R = TypeVar("R")
 
 # Which angle columns are written next to the joints, by view (regexes, image columns first).
 # ``{space}`` is the analysis's trusted angle space ('image' or 'world').
@@ -128,6 +133,47 @@ class FrameAnnotator:
         return out
 
 
+def map_in_thread(fn: Callable[[T], R], items: Iterable[T], maxsize: int = 4) -> Iterator[R]:
+    """``map(fn, items)`` with ``fn`` run in order on one background thread, at most ``maxsize``
+    results ahead of the consumer (bounded memory); an exception is re-raised in the consumer,
+    and stopping early (break, an exception here) stops the thread."""
+    q: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=maxsize)
+    stop = threading.Event()
+    end = object()
+
+    def put(item: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def worker() -> None:
+        try:
+            for item in items:
+                if not put((True, fn(item))):
+                    return
+            put((True, end))
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            put((False, e))
+
+    t = threading.Thread(target=worker, name="movescreen-draw", daemon=True)
+    t.start()
+    try:
+        while True:
+            ok, value = q.get()
+            if not ok:
+                raise value
+            if value is end:
+                return
+            yield value
+    finally:
+        stop.set()
+        t.join(timeout=5)
+
+
 def _covers(finding: dict[str, Any], frame: int) -> bool:
     try:
         return int(finding["frame_start"]) <= frame <= int(finding["frame_end"])
@@ -182,10 +228,14 @@ def write_annotated_video(
             with H264Writer(tmp, fps, crf=crf, preset=preset) as writer:
                 from movescreen.pose.estimate import _threaded
 
-                for frame in _threaded(iter(source)):  # decode on its own thread, beside draw + x264
+                def draw(frame: Any) -> tuple[Image, float]:
                     if on_frame is not None:
                         on_frame(frame)
-                    writer.write(annotator.annotate(frame.image, frame.index, frame.time_s), frame.time_s)
+                    return annotator.annotate(frame.image, frame.index, frame.time_s), frame.time_s
+
+                # three stages side by side: decode (thread) -> draw (thread) -> x264 (here)
+                for image, time_s in map_in_thread(draw, _threaded(iter(source))):
+                    writer.write(image, time_s)
             if writer.frames == 0:
                 raise InputError(f"{Path(video_path).name} gave no frames; no annotated video was written.")
     finally:
