@@ -435,20 +435,26 @@ class H264Writer:
         self._stream: Any = None
         self._last_pts = -1
 
-    def write(self, image_bgr: np.ndarray, time_s: float) -> None:
+    def prepare(self, image_bgr: np.ndarray) -> Any:
+        """The encoder's input frame for a BGR image (padded to even sizes). Pure, so it can run
+        on another thread than :meth:`write` (the annotated video's draw thread does)."""
         h, w = image_bgr.shape[:2]
         if h % 2 or w % 2:
             padded = np.zeros((h + h % 2, w + w % 2, 3), np.uint8)
             padded[:h, :w] = image_bgr
             image_bgr = padded
+        return self._av.VideoFrame.from_ndarray(np.ascontiguousarray(image_bgr), format="bgr24")
+
+    def write(self, image_bgr: Any, time_s: float) -> None:
+        """Encode one frame: a BGR image, or what :meth:`prepare` made of one."""
+        vf = image_bgr if isinstance(image_bgr, self._av.VideoFrame) else self.prepare(image_bgr)
         if self._stream is None:
             self._stream = self._container.add_stream(
                 "libx264", rate=self._fraction(self.fps).limit_denominator(1001), options=self._options
             )
-            self._stream.width, self._stream.height = image_bgr.shape[1], image_bgr.shape[0]
+            self._stream.width, self._stream.height = vf.width, vf.height
             self._stream.pix_fmt = "yuv420p"
             self._stream.codec_context.time_base = self._time_base
-        vf = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(image_bgr), format="bgr24")
         pts = max(round(time_s * self._time_base.denominator), self._last_pts + 1)
         vf.pts, vf.time_base, self._last_pts = pts, self._time_base, pts
         for pkt in self._stream.encode(vf):

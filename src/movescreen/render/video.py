@@ -228,10 +228,11 @@ def write_annotated_video(
             with H264Writer(tmp, fps, crf=crf, preset=preset) as writer:
                 from movescreen.pose.estimate import _threaded
 
-                def draw(frame: Any) -> tuple[Image, float]:
+                def draw(frame: Any) -> tuple[Any, float]:
                     if on_frame is not None:
                         on_frame(frame)
-                    return annotator.annotate(frame.image, frame.index, frame.time_s), frame.time_s
+                    image = annotator.annotate(frame.image, frame.index, frame.time_s)
+                    return writer.prepare(image), frame.time_s
 
                 # three stages side by side: decode (thread) -> draw (thread) -> x264 (here)
                 for image, time_s in map_in_thread(draw, _threaded(iter(source))):
