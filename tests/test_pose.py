@@ -118,3 +118,18 @@ def test_estimate_landmarks_passes_content_box_to_backend():
     assert backend.crop == Box(16, 0, 48, 48)
     assert run.info.content_box == Box(16, 0, 48, 48)
     assert not run.sequence.has_pose.any()
+
+
+def test_estimate_landmarks_hands_prepared_inputs_to_the_backend_and_plain_frames_out():
+    from tests.test_step import PreparingFakeBackend
+
+    info = VideoInfo("x.mp4", 10.0, 30, 64, 48, 3.0)
+    a = candidate_at(0, 0, 20, 40)
+    backend = PreparingFakeBackend([[a]] * 30)
+    seen: list[type] = []
+    run = estimate_landmarks(ListSource(_frames(30), info), lambda: backend, detect_bars=False,
+                             on_frame=lambda fr, res: seen.append(type(fr)))
+    assert run.sequence.has_pose.all() and len(run.sequence) == 30
+    assert seen == [Frame] * 30  # callers keep plain frames, never the model inputs
+    # the decode thread prepares once the step exists (it may be a few frames ahead before)
+    assert sum(c is not None for c in backend.prepared_calls) >= 20

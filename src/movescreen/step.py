@@ -12,6 +12,10 @@ The letterbox rule: the content box (the picture inside black bars) is found fro
 clip. So ``update`` holds the first frames back (returns ``[]``) until it has seen that many,
 then returns their results at once; ``flush`` returns what is held when the clip is shorter.
 A caller that must answer at once (live) may pass ``letterbox_frames=1``.
+
+Work that does not depend on earlier frames (the picture signature, the model's RGB input) can
+be done ahead, on another thread, by :meth:`FrameStep.prepare`; the step gives the same results
+for a :class:`PreparedFrame` as for the plain frame.
 """
 
 from __future__ import annotations
@@ -85,6 +89,41 @@ class FrameResult:
     mask_columns: dict[str, float] = field(default_factory=dict)
     back: dict[str, dict[str, Any] | None] | None = None
     frame_change: float = float("nan")
+
+
+@dataclass(frozen=True)
+class PreparedFrame(Frame):
+    """A :class:`Frame` with the per-frame work that does not depend on earlier frames done.
+
+    Made by :func:`prepare_frame` / :meth:`FrameStep.prepare`, typically on the thread that
+    decodes, so the thread that infers only infers. :class:`FrameStep` takes it wherever it
+    takes a ``Frame`` and gives the same results as for the plain frame.
+
+    Attributes
+    ----------
+    signature : ndarray (80,) float32
+        :func:`movescreen.kinematics.shots.frame_signature` of ``image``.
+    model_input : object or None
+        The backend's ``prepare(image)`` (see :class:`movescreen.pose.backend.PreparingBackend`),
+        or None (the backend makes its own).
+    """
+
+    signature: npt.NDArray[np.float32] | None = None
+    model_input: Any = None
+
+    def plain(self) -> Frame:
+        """The frame without the prepared parts (to keep a frame without its model input)."""
+        return Frame(self.index, self.time_s, self.image)
+
+
+def prepare_frame(frame: Frame, backend: PoseBackend | None = None) -> PreparedFrame:
+    """Do ``frame``'s preparatory work: its picture signature, and the backend's model input
+    when ``backend`` offers ``prepare``. Pure apart from reading ``backend.crop``; safe from
+    any thread.
+    """
+    prepare = getattr(backend, "prepare", None)
+    return PreparedFrame(frame.index, frame.time_s, frame.image, frame_signature(frame.image),
+                         prepare(frame.image) if prepare is not None else None)
 
 
 class FrameStep:
@@ -164,6 +203,15 @@ class FrameStep:
         """Results of frames still held (a clip shorter than the letterbox window)."""
         return self._release() if not self.decided else []
 
+    def prepare(self, frame: Frame) -> PreparedFrame:
+        """``frame`` with its preparatory work done (:class:`PreparedFrame`); safe to call from
+        another thread (e.g. the one that decodes) while this step runs.
+
+        The model input is made only once the content box is decided (it depends on it); until
+        then, and for backends without ``prepare``, ``update`` makes it as usual.
+        """
+        return prepare_frame(frame, self.backend if self.decided else None)
+
     def decide_content_box(self, images: list[npt.NDArray[np.uint8]]) -> Box | None:
         """Apply the letterbox rule to these frames (normally called by ``update``)."""
         box = detect_content_box(images) if (self.detect_bars and images) else None
@@ -182,7 +230,10 @@ class FrameStep:
         return [self._process(f) for f in held]
 
     def _process(self, frame: Frame) -> FrameResult:
-        sig = frame_signature(frame.image)  # cheap (a ~64 px copy): cuts between shots
+        prepared = frame if isinstance(frame, PreparedFrame) else None
+        sig = prepared.signature if prepared is not None else None
+        if sig is None:
+            sig = frame_signature(frame.image)  # cheap (a ~64 px copy): cuts between shots
         change = signature_change(self._prev_signature, sig)
         self._prev_signature = sig
         ts = int(round(frame.time_s * 1000))
@@ -193,7 +244,10 @@ class FrameStep:
             self.prev_box = None
             self.cuts += 1
         self._prev_change = change
-        cands = self.backend.process(frame.image, ts)
+        if prepared is not None and prepared.model_input is not None:
+            cands = self.backend.process(frame.image, ts, prepared=prepared.model_input)  # type: ignore[call-arg]
+        else:
+            cands = self.backend.process(frame.image, ts)
         self.frames += 1
         k = choose_subject(cands, self.prev_box)
         if k is None:

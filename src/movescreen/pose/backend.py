@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -70,3 +70,20 @@ class PoseBackend(Protocol):
     def process(self, image_bgr: npt.NDArray[np.uint8], timestamp_ms: int) -> list[PoseCandidate]: ...
 
     def close(self) -> None: ...
+
+
+class PreparingBackend(PoseBackend, Protocol):
+    """A backend that can make a frame's model input ahead of time, on another thread.
+
+    ``prepare`` (safe to call from any thread) returns what ``process`` would make from the
+    frame first (for MediaPipe: the RGB copy of the part inside ``crop``);
+    ``process(image, ts, prepared=...)`` then only infers. ``process`` checks that the prepared
+    input still matches ``crop`` and makes its own when it does not, so a stale one costs time,
+    never a wrong result.
+    """
+
+    def prepare(self, image_bgr: npt.NDArray[np.uint8]) -> Any: ...
+
+    def process(
+        self, image_bgr: npt.NDArray[np.uint8], timestamp_ms: int, *, prepared: Any = None
+    ) -> list[PoseCandidate]: ...

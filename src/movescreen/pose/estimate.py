@@ -1,15 +1,18 @@
 """Run a pose backend over a frame source and build one :class:`LandmarkSequence`.
 
 Decoding runs in a background thread while the model infers in the calling thread (MediaPipe
-releases the GIL while it infers), with a small bounded queue between them.
+releases the GIL while it infers), with a small bounded queue between them. The decode thread
+also does each frame's preparatory work (:meth:`movescreen.step.FrameStep.prepare`: the picture
+signature, and the model's RGB input once the content box is known), so the calling thread
+does little besides inference.
 """
 
 from __future__ import annotations
 
 import queue
-from concurrent.futures import Future, ThreadPoolExecutor
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,7 +22,7 @@ from movescreen.errors import InputError
 from movescreen.pose.backend import PoseBackend
 from movescreen.pose.subject import BBox, count_others
 from movescreen.sources import FrameSource
-from movescreen.step import FrameResult
+from movescreen.step import FrameResult, PreparedFrame
 from movescreen.types import Box, Frame, LandmarkSequence, VideoInfo
 
 BackendFactory = Callable[[], PoseBackend]
@@ -95,8 +98,14 @@ class PoseRun:
     frame_change: np.ndarray | None = None  # per row: picture change since the previous frame (cuts)
 
 
-def _threaded(it: Iterator[Frame], maxsize: int = 8) -> Iterator[Frame]:
-    """Iterate ``it`` in a background thread; exceptions are re-raised in the consumer."""
+def _threaded(
+    it: Iterator[Frame], maxsize: int = 8, prepare: Callable[[Frame], Frame] | None = None
+) -> Iterator[Frame]:
+    """Iterate ``it`` in a background thread; exceptions are re-raised in the consumer.
+
+    ``prepare``, when given, is applied to every item on that thread (work taken off the
+    consumer's thread).
+    """
     q: queue.Queue[object] = queue.Queue(maxsize=maxsize)
     done = object()
     stop = threading.Event()
@@ -104,6 +113,8 @@ def _threaded(it: Iterator[Frame], maxsize: int = 8) -> Iterator[Frame]:
     def worker() -> None:
         try:
             for item in it:
+                if prepare is not None:
+                    item = prepare(item)
                 while not stop.is_set():
                     try:
                         q.put(item, timeout=0.1)
@@ -167,9 +178,16 @@ def estimate_landmarks(
     InputError
         When the source yields no frames.
     """
-    from movescreen.step import FrameStep, mask_measures
+    from movescreen.step import FrameStep, mask_measures, prepare_frame
 
-    frames = _threaded(iter(source))
+    # the decode thread also does each frame's preparatory work (picture signature, the model's
+    # RGB input once the content box is known): the inference thread then only infers
+    steps: list[FrameStep] = []
+
+    def prepare(fr: Frame) -> Frame:
+        return steps[0].prepare(fr) if steps else prepare_frame(fr)
+
+    frames = _threaded(iter(source), prepare=prepare)
     # load the models while the decode thread fills the first frames
     backend = make_backend()
     try:
@@ -186,6 +204,7 @@ def estimate_landmarks(
 
     # the mask work runs on one worker thread: it overlaps inference (MediaPipe releases the GIL)
     step = FrameStep(backend, detect_bars=detect_bars, on_content_box=content_box, mask_work=False)
+    steps.append(step)
     acc = _Rows()
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="movescreen-mask")
     pending: list[tuple[int, Future[Any]]] = []
@@ -196,6 +215,8 @@ def estimate_landmarks(
         nonlocal next_scan
         for res in results:
             fr = held.pop(res.index)
+            if isinstance(fr, PreparedFrame):
+                fr = fr.plain()  # the model input is used: whoever keeps the frame keeps only it
             if res.mask is not None:
                 pending.append((acc.n, pool.submit(mask_measures, res.mask, res.image_xyz)))
                 while len(pending) > 64:  # bounded: the worker is ~4x faster than inference

@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -163,6 +164,37 @@ def _crop_mask(
     return MaskCrop(x0 + crop.x0, y0 + crop.y0, part)
 
 
+@dataclass(frozen=True)
+class ModelInput:
+    """A frame's picture as the landmarker takes it (see :func:`prepare_input`).
+
+    Attributes
+    ----------
+    crop : Box
+        The part of the frame it holds, in full-frame pixels (the whole frame without bars).
+    image : mediapipe.Image
+        That part as SRGB (its own copy of the pixels).
+    """
+
+    crop: Box
+    image: Any
+
+
+def prepare_input(image_bgr: npt.NDArray[np.uint8], crop: Box | None) -> ModelInput:
+    """Cut ``crop`` (None: the whole frame) out of an upright BGR frame, as an SRGB ``mp.Image``.
+
+    Pure (safe from any thread; OpenCV releases the GIL while it converts).
+    """
+    import cv2
+    import mediapipe as mp
+
+    h, w = image_bgr.shape[:2]
+    box = crop or Box(0, 0, w, h)
+    sub = image_bgr[box.y0 : box.y1, box.x0 : box.x1]
+    rgb = cv2.cvtColor(sub, cv2.COLOR_BGR2RGB)  # 30x faster than a numpy flip+copy
+    return ModelInput(box, mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
+
+
 class MediaPipePoseBackend:
     """PoseLandmarker in VIDEO mode (tracking across frames) or IMAGE mode.
 
@@ -192,12 +224,8 @@ class MediaPipePoseBackend:
         min_presence_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
     ) -> None:
-        import cv2
-        import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
-        self._mp = mp
-        self._cv2 = cv2
         self.crop = crop
         self.with_masks = with_masks
         self.video_mode = video_mode
@@ -221,12 +249,29 @@ class MediaPipePoseBackend:
                 "check that it is a pose_landmarker .task file."
             ) from e
 
-    def process(self, image_bgr: npt.NDArray[np.uint8], timestamp_ms: int) -> list[PoseCandidate]:
+    def prepare(self, image_bgr: npt.NDArray[np.uint8]) -> ModelInput:
+        """The model's input for this frame, made ahead of :meth:`process` (any thread).
+
+        The BGR -> RGB copy of the part inside ``crop`` (as it is now) in an ``mp.Image``: the
+        work ``process`` would do first. A decoding thread calls this so the inference thread
+        only infers; ``process(image, ts, prepared=...)`` uses it when ``crop`` has not changed
+        since, and makes its own otherwise.
+        """
+        return prepare_input(image_bgr, self.crop)
+
+    def process(
+        self,
+        image_bgr: npt.NDArray[np.uint8],
+        timestamp_ms: int,
+        *,
+        prepared: ModelInput | None = None,
+    ) -> list[PoseCandidate]:
         h, w = image_bgr.shape[:2]
         crop = self.crop or Box(0, 0, w, h)
-        sub = image_bgr[crop.y0 : crop.y1, crop.x0 : crop.x1]
-        rgb = self._cv2.cvtColor(sub, self._cv2.COLOR_BGR2RGB)  # 30x faster than a numpy flip+copy
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
+        if prepared is not None and prepared.crop == crop:
+            image = prepared.image
+        else:
+            image = prepare_input(image_bgr, crop).image
         quiet = self._noisy_calls_left > 0
         self._noisy_calls_left -= 1
         with quiet_native_stderr() if quiet else contextlib.nullcontext():

@@ -1,0 +1,82 @@
+"""The per-frame step: frames prepared on another thread give the same results as plain ones."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from movescreen.kinematics.shots import frame_signature
+from movescreen.step import FrameStep, PreparedFrame, prepare_frame
+from movescreen.types import Box, Frame
+from tests.fakes import FakeBackend, candidate_at
+
+
+class PreparingFakeBackend(FakeBackend):
+    """A FakeBackend with ``prepare``: records which calls got a prepared input."""
+
+    def __init__(self, script):
+        super().__init__(script)
+        self.prepared_calls: list[object] = []
+
+    def prepare(self, image_bgr):
+        return ("input", self.crop, image_bgr.shape)
+
+    def process(self, image_bgr, timestamp_ms, *, prepared=None):
+        self.prepared_calls.append(prepared)
+        return super().process(image_bgr, timestamp_ms)
+
+
+def _frames(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return [Frame(i, i / 30, rng.integers(0, 255, (48, 64, 3), np.uint8)) for i in range(n)]
+
+
+def _run(step, frames):
+    out = []
+    for f in frames:
+        out += step.update(f)
+    return out + step.flush()
+
+
+def test_prepare_frame_computes_the_signature_and_keeps_the_frame():
+    [f] = _frames(1)
+    p = prepare_frame(f)
+    assert isinstance(p, PreparedFrame) and isinstance(p, Frame)
+    assert (p.index, p.time_s, p.image) == (f.index, f.time_s, f.image)
+    np.testing.assert_array_equal(p.signature, frame_signature(f.image))
+    assert p.model_input is None  # no backend: nothing else to prepare
+    assert type(p.plain()) is Frame and p.plain().image is f.image
+
+
+def test_prepared_frames_give_the_same_results_as_plain_frames():
+    frames = _frames(20)
+    script = [[candidate_at(5, 5, 30 + i % 3, 40)] for i in range(40)]
+    plain_backend, prep_backend = FakeBackend(script), PreparingFakeBackend(script)
+    plain = _run(FrameStep(plain_backend, letterbox_frames=4), frames)
+    step = FrameStep(prep_backend, letterbox_frames=4)
+    prepared = []
+    for f in frames:  # prepared just before it is fed, as the decode thread does
+        prepared += step.update(step.prepare(f))
+    prepared += step.flush()
+    assert len(plain) == len(prepared) == 20
+    for a, b in zip(plain, prepared):
+        assert (a.index, a.time_s, a.has_pose, a.bbox, a.people, a.others) == (
+            b.index, b.time_s, b.has_pose, b.bbox, b.people, b.others)
+        np.testing.assert_array_equal(a.image_xyz, b.image_xyz)
+        assert a.frame_change == b.frame_change or (np.isnan(a.frame_change) and np.isnan(b.frame_change))
+    assert plain_backend.timestamps == prep_backend.timestamps
+    # frames prepared before the content box was decided carry no model input; later ones do
+    assert prep_backend.prepared_calls[:4] == [None] * 4
+    assert all(c is not None for c in prep_backend.prepared_calls[4:])
+
+
+def test_prepare_before_the_decision_leaves_the_model_input_to_process():
+    img = np.zeros((48, 64, 3), np.uint8)
+    img[:, 16:48] = 120
+    backend = PreparingFakeBackend([])
+    step = FrameStep(backend, letterbox_frames=2)
+    early = [step.prepare(Frame(i, i / 10, img)) for i in range(2)]
+    assert all(p.model_input is None for p in early)
+    _run(step, early)
+    assert backend.crop == Box(16, 0, 48, 48)
+    late = step.prepare(Frame(2, 0.2, img))
+    assert late.model_input == ("input", Box(16, 0, 48, 48), (48, 64, 3))
