@@ -927,7 +927,14 @@ def _report_from_live(video: Path, out: Path, options: Any, measured: tuple[Any,
     """``run_analysis`` for a live session, from the live measurements instead of the model."""
     from dataclasses import replace
 
-    from movescreen.pipeline import Analysis, compute_kinematics, write_all, write_outputs
+    from movescreen.kinematics.scene_lines import SceneLineSampler
+    from movescreen.pipeline import (
+        Analysis,
+        add_scene_vertical,
+        compute_kinematics,
+        write_all,
+        write_outputs,
+    )
     from movescreen.pose.model import resolve_model
     from movescreen.quality import assess_quality
     from movescreen.rules.engine import evaluate_rules
@@ -936,12 +943,16 @@ def _report_from_live(video: Path, out: Path, options: Any, measured: tuple[Any,
 
     seq, columns, back = measured
     src = open_source(video)
+    lines = SceneLineSampler(src)  # background lines of the recording: the true vertical
     try:
         info = replace(src.info, frame_count=len(seq))
+        for _ in lines:  # decode only (a few frames go to the line detector)
+            pass
     finally:
         src.close()
     analysis = Analysis(info, seq, assess_quality(seq), [], resolve_model(options.model), options,
-                        file_sha256(video), mask_columns=columns, back_traces=back)
+                        file_sha256(video), mask_columns=columns, back_traces=back,
+                        scene_samples=lines.samples)
     analysis.extra["measured_from"] = (
         "the live session: the landmarks and mask measures of the frames it processed, as the "
         "session recorded them; the pose model was not run again on the recording")
@@ -954,6 +965,7 @@ def _report_from_live(video: Path, out: Path, options: Any, measured: tuple[Any,
 
     analysis.config = load_config(options.config)
     analysis.kinematics = compute_kinematics(seq, options, analysis=analysis)
+    add_scene_vertical(analysis)
     analysis.rules = evaluate_rules(analysis.kinematics, analysis.config, pain=options.pain)
     report, render_warnings = write_all(analysis, out)
     report["_warnings"] = list(analysis.quality.warnings) + render_warnings

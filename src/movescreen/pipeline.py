@@ -100,6 +100,8 @@ class Analysis:
     mask_columns: dict[str, Any] | None = None
     back_traces: dict[int, dict[str, dict[str, Any] | None]] | None = None
     frame_change: Any = None  # per row: picture change since the previous frame (shot cuts)
+    # background line segments of a few frames (kinematics/scene_lines.py): the true vertical
+    scene_samples: dict[int, Any] | None = None
 
 
 def is_landmarks_csv(path: Path) -> bool:
@@ -155,6 +157,7 @@ def analyze_input(
         raise err
     analysis.config = config
     analysis.kinematics = compute_kinematics(analysis.sequence, options, analysis=analysis)
+    add_scene_vertical(analysis)
     analysis.rules = evaluate_rules(analysis.kinematics, config, pain=options.pain)
     return analysis
 
@@ -192,6 +195,26 @@ def compute_kinematics(
     return apply_hip_rotation_test(kin, seq, options.movement)
 
 
+def add_scene_vertical(analysis: Analysis) -> None:
+    """Add the true vertical's tilt per shot (``scene_vertical_tilt_deg`` / ``_sd_deg``) to the
+    kinematics table, from the background lines the pose stage kept (nothing without them: a
+    landmarks file, or no sampled frame). ``lockout_hyperextension`` measures the lean from it
+    (docs/uncertainty.md); the columns are written to angles.csv."""
+    kin, seq = analysis.kinematics, analysis.sequence
+    if kin is None or not analysis.scene_samples or "frame" not in kin.table:
+        return
+    import numpy as np
+
+    from movescreen.kinematics.scene_lines import scene_vertical_columns
+
+    cols = scene_vertical_columns(analysis.scene_samples, seq.frame_index, seq.image_xyz, kin.shots,
+                                  width=seq.width, height=seq.height, content_box=analysis.info.content_box)
+    rows = np.searchsorted(seq.frame_index, np.asarray(kin.table["frame"], np.int64))
+    rows = np.clip(rows, 0, max(len(seq) - 1, 0))
+    for name, values in cols.items():
+        kin.table[name] = values[rows] if len(values) else np.full(len(rows), np.nan)
+
+
 def _analyze_frames(
     path: Path,
     options: AnalyzeOptions,
@@ -199,6 +222,7 @@ def _analyze_frames(
     progress: Callable[[int], None] | None,
     on_start: Callable[[VideoInfo], None] | None,
 ) -> Analysis:
+    from movescreen.kinematics.scene_lines import SceneLineSampler
     from movescreen.pose.estimate import estimate_landmarks
     from movescreen.pose.mediapipe_backend import MediaPipePoseBackend
     from movescreen.sources import SubsampledSource, open_source
@@ -217,8 +241,9 @@ def _analyze_frames(
         def make_scanner() -> MediaPipePoseBackend:
             return MediaPipePoseBackend(model, num_poses=4, video_mode=False)
 
+        lines = SceneLineSampler(interrupts.stoppable(source))  # ends early on Ctrl-C / SIGTERM
         run = estimate_landmarks(
-            interrupts.stoppable(source),  # ends early on Ctrl-C / SIGTERM
+            lines,
             make_backend,
             make_scanner=make_scanner if options.scan_people else None,
             scan_interval_s=options.scan_interval_s,
@@ -227,7 +252,7 @@ def _analyze_frames(
         )
     finally:
         source.close()
-    run, source = _turn_upright(path, options, run, source, make_backend, make_scanner)  # sideways clips
+    run, source, lines = _turn_upright(path, options, run, source, lines, make_backend, make_scanner)
     quality = assess_quality(run.sequence)
     warnings = list(source.warnings) + run.warnings
     if not model.verified:  # --model / MOVESCREEN_MODEL outside any manifest
@@ -239,28 +264,31 @@ def _analyze_frames(
     return Analysis(
         run.info, run.sequence, quality, warnings, model, options, sha, run.max_people_seen,
         mask_columns=run.mask_columns, back_traces=run.back_traces, frame_change=run.frame_change,
+        scene_samples=lines.samples,
     )
 
 
-def _turn_upright(path: Path, options: AnalyzeOptions, run: Any, source: Any,
-                  make_backend: Callable[[], Any], make_scanner: Callable[[], Any]) -> tuple[Any, Any]:
+def _turn_upright(path: Path, options: AnalyzeOptions, run: Any, source: Any, lines: Any,
+                  make_backend: Callable[[], Any], make_scanner: Callable[[], Any]) -> tuple[Any, Any, Any]:
     """A video stored sideways without rotation metadata (the person lies across the picture,
     :func:`movescreen.kinematics.orientation.detect_orientation`) is analysed again turned
     upright; when the turned copy does not show an upright person, the first run is kept with a
     sentence saying how to fix the file (issue 11)."""
     from movescreen.kinematics.orientation import detect_orientation
+    from movescreen.kinematics.scene_lines import SceneLineSampler
     from movescreen.pose.estimate import estimate_landmarks
     from movescreen.sources import SubsampledSource, open_source, set_upright_turn
 
     orient = detect_orientation(run.sequence.image_xyz)
     if source.info.kind != "video" or not orient.sideways or interrupts.requested():
-        return run, source
+        return run, source, lines
     set_upright_turn(path, orient.quarter_turns)  # the renderers open the same upright frames
     turned = open_source(path)
     if options.analysis_fps is not None:
         turned = SubsampledSource(turned, options.analysis_fps)
     try:
-        run2 = estimate_landmarks(interrupts.stoppable(turned), make_backend,
+        lines2 = SceneLineSampler(interrupts.stoppable(turned))
+        run2 = estimate_landmarks(lines2, make_backend,
                                   make_scanner=make_scanner if options.scan_people else None,
                                   scan_interval_s=options.scan_interval_s,
                                   detect_bars=options.detect_bars)
@@ -270,10 +298,10 @@ def _turn_upright(path: Path, options: AnalyzeOptions, run: Any, source: Any,
     if upright.head_towards == "up" and run2.sequence.has_pose.sum() >= 0.5 * run.sequence.has_pose.sum():
         run2.warnings.insert(0, orient.turned_sentence(path.name))
         run2.info = replace(run2.info, rotation_deg=run.info.rotation_deg)
-        return run2, turned
+        return run2, turned, lines2
     set_upright_turn(path, 0)
     run.warnings.insert(0, orient.refused_sentence(path.name))
-    return run, source
+    return run, source, lines
 
 
 def build_report(analysis: Analysis, *, status: str = "ok", error: str | None = None) -> dict[str, Any]:
