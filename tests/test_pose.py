@@ -133,3 +133,19 @@ def test_estimate_landmarks_hands_prepared_inputs_to_the_backend_and_plain_frame
     assert seen == [Frame] * 30  # callers keep plain frames, never the model inputs
     # the decode thread prepares once the step exists (it may be a few frames ahead before)
     assert sum(c is not None for c in backend.prepared_calls) >= 20
+
+
+def test_estimate_landmarks_scan_model_failure_is_raised_and_models_closed():
+    # the scan's model loads on the scan thread: its failure is raised when the run ends
+    from movescreen.errors import ModelError
+
+    info = VideoInfo("x.mp4", 10.0, 5, 64, 48, 0.5)
+    backend = FakeBackend([[candidate_at(0, 0, 20, 40)]] * 5)
+
+    def broken_scanner():
+        raise ModelError("damaged copy")
+
+    with pytest.raises(ModelError, match="damaged copy"):
+        estimate_landmarks(ListSource(_frames(5), info), lambda: backend,
+                           make_scanner=broken_scanner, detect_bars=False)
+    assert backend.closed

@@ -9,6 +9,7 @@ does little besides inference.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -32,12 +33,16 @@ class _BackgroundScanner:
     """Runs the multi-person scan on a second thread, on the newest due frame only.
 
     The tracking loop never waits for it (MediaPipe releases the GIL while it infers, so the
-    scan uses the otherwise idle core). A due frame replaces any frame still waiting; ``finish``
-    runs what is left and returns the counts.
+    scan uses the otherwise idle core). The scan's model is loaded on that thread too, while
+    the tracker starts. A due frame replaces any frame still waiting; ``finish`` runs what is
+    left, closes the model and returns the counts (or raises what went wrong, model loading
+    included).
     """
 
-    def __init__(self, backend: PoseBackend) -> None:
-        self.backend = backend
+    def __init__(self, make_backend: BackendFactory) -> None:
+        self._make_backend = make_backend
+        self.backend: PoseBackend | None = None
+        self._crop: Box | None = None
         self.max_others = 0
         self.frames_with_others = 0
         self.scans = 0
@@ -48,12 +53,27 @@ class _BackgroundScanner:
         self._thread = threading.Thread(target=self._run, name="movescreen-scan", daemon=True)
         self._thread.start()
 
+    def set_crop(self, box: Box | None) -> None:
+        """Run the scan inside ``box`` (the content box) from now on."""
+        with self._cv:
+            self._crop = box
+            if self.backend is not None:
+                self.backend.crop = box
+
     def submit(self, frame: Frame, subject: BBox | None) -> None:
         with self._cv:
             self._slot = (frame, subject)
             self._cv.notify()
 
     def _run(self) -> None:
+        try:
+            backend = self._make_backend()
+        except BaseException as e:  # noqa: BLE001 - reported by finish()
+            self._error = e
+            return
+        with self._cv:
+            backend.crop = self._crop
+            self.backend = backend
         while True:
             with self._cv:
                 while self._slot is None and not self._closing:
@@ -63,7 +83,7 @@ class _BackgroundScanner:
                 frame, subject = self._slot
                 self._slot = None
             try:
-                seen = self.backend.process(frame.image, int(round(frame.time_s * 1000)))
+                seen = backend.process(frame.image, int(round(frame.time_s * 1000)))
             except BaseException as e:  # noqa: BLE001 - reported by finish()
                 self._error = e
                 return
@@ -78,7 +98,8 @@ class _BackgroundScanner:
             self._closing = True
             self._cv.notify()
         self._thread.join()
-        self.backend.close()
+        if self.backend is not None:
+            self.backend.close()
         if self._error is not None:
             raise self._error
 
@@ -189,18 +210,20 @@ def estimate_landmarks(
 
     frames = _threaded(iter(source), prepare=prepare)
     # load the models while the decode thread fills the first frames
-    backend = make_backend()
+    scanner = _BackgroundScanner(make_scanner) if make_scanner else None  # loads on its thread
     try:
-        scanner = _BackgroundScanner(make_scanner()) if make_scanner else None
+        backend = make_backend()
     except BaseException:
-        backend.close()
+        if scanner is not None:
+            with contextlib.suppress(Exception):
+                scanner.finish()
         raise
     boxes: list[Box | None] = []
 
     def content_box(box: Box | None) -> None:
         boxes.append(box)
         if scanner is not None:
-            scanner.backend.crop = box
+            scanner.set_crop(box)
 
     # the mask work runs on one worker thread: it overlaps inference (MediaPipe releases the GIL)
     step = FrameStep(backend, detect_bars=detect_bars, on_content_box=content_box, mask_work=False)
