@@ -281,7 +281,8 @@ def cache_name(clip: Clip) -> str:
     return {"L": "split_left.mp4", "R": "split_right.mp4"}.get(clip.half or "", clip.file) + ".pkl"
 
 
-CACHE_VERSION = 2  # 2: also the mask measures and picture changes (masks are no longer kept)
+CACHE_VERSION = 3  # 2: also the mask measures and picture changes (masks are no longer kept);
+# 3: also the background line segments (scene vertical); a version-2 entry is upgraded in place
 
 
 def load_sequence(clip: Clip, data: Path, cache: Path | None, tmp: Path) -> SimpleNamespace:
@@ -298,6 +299,13 @@ def load_sequence(clip: Clip, data: Path, cache: Path | None, tmp: Path) -> Simp
     if cache is not None and (cache / cache_name(clip)).exists():
         with open(cache / cache_name(clip), "rb") as f:
             stored = pickle.load(f)  # our own cache: trusted
+        if stored.get("version") == 2:  # made before the pipeline kept the scene lines: add them
+            path = data / "videos" / clip.file
+            if clip.half:
+                path = write_half(path, clip.half, tmp / f"{clip.id}.mp4")
+            stored.update(version=CACHE_VERSION, scene_samples=scene_samples(path), content_box=None)
+            with open(cache / cache_name(clip), "wb") as f:
+                pickle.dump(stored, f)
         if stored.get("version") == CACHE_VERSION:
             return SimpleNamespace(**{k: v for k, v in stored.items() if k != "version"})
     path = data / "videos" / clip.file
@@ -306,7 +314,8 @@ def load_sequence(clip: Clip, data: Path, cache: Path | None, tmp: Path) -> Simp
     opts = AnalyzeOptions(movement=clip.movement, masks=True, video=False, key_frames=False, html=False)
     analysis = analyze_input(path, opts)
     run = {"sequence": analysis.sequence, "mask_columns": analysis.mask_columns,
-           "back_traces": analysis.back_traces, "frame_change": analysis.frame_change}
+           "back_traces": analysis.back_traces, "frame_change": analysis.frame_change,
+           "scene_samples": analysis.scene_samples, "content_box": analysis.info.content_box}
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
         with open(cache / cache_name(clip), "wb") as f:
@@ -314,64 +323,20 @@ def load_sequence(clip: Clip, data: Path, cache: Path | None, tmp: Path) -> Simp
     return SimpleNamespace(**run)
 
 
-SCENE_FRAMES = 8  # frames sampled over the clip for background lines (the camera is fixed in these clips)
+def scene_samples(path: Path) -> dict[int, Any]:
+    """The background line segments the pipeline keeps (``kinematics/scene_lines.py``), for a
+    cache made before the pipeline kept them: the clip decoded once through the same sampler."""
+    from movescreen.kinematics.scene_lines import SceneLineSampler
+    from movescreen.sources import open_source
 
-
-def add_scene_vertical(clip: Clip, data: Path, run: SimpleNamespace) -> SimpleNamespace:
-    """``run`` with the scene-vertical columns (``kinematics/scene.py``) added to its mask columns.
-
-    Background line segments from OpenCV's LSD on :data:`SCENE_FRAMES` frames spread over the
-    clip, with the person's box (landmarks, padded by 15 % of its height) left out, pooled (a fixed
-    camera), and the true vertical's tilt at the hips' median column. A stand-in, in this script,
-    for the pipeline measuring the lines while it has the frames (not wired there yet).
-    """
-    import cv2
-
-    from movescreen.kinematics.scene import estimate_scene_vertical
-    from movescreen.landmarks import INDEX
-
-    seq = run.sequence
-    n_seq = seq.image_xyz.shape[0]
-    cap = cv2.VideoCapture(str(data / "videos" / clip.file))
-    n = min(n_seq, SPLIT_END_FRAME if clip.half else n_seq)
-    want = set(np.linspace(0, n - 1, SCENE_FRAMES).astype(int).tolist())
-    lsd = cv2.createLineSegmentDetector()
-    segs = []
-    i = 0
-    while i < n:
-        ok, img = cap.read()
-        if not ok:
-            break
-        if i in want:
-            if clip.half == "L":
-                img = img[:, :SPLIT_X]
-            elif clip.half == "R":
-                img = img[:, SPLIT_X:]
-            found = lsd.detect(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))[0]
-            if found is not None:
-                lines = found.reshape(-1, 4).astype(np.float64)
-                p = seq.image_xyz[i, :, :2]
-                okp = np.isfinite(p).all(axis=1)
-                if okp.any():
-                    (x0, y0), (x1, y1) = p[okp].min(axis=0), p[okp].max(axis=0)
-                    pad = 0.15 * (y1 - y0)
-                    mx, my = 0.5 * (lines[:, 0] + lines[:, 2]), 0.5 * (lines[:, 1] + lines[:, 3])
-                    lines = lines[~((mx > x0 - pad) & (mx < x1 + pad) & (my > y0 - pad) & (my < y1 + pad))]
-                segs.append(lines)
-        i += 1
-    cap.release()
-    hips = 0.5 * (seq.image_xyz[:, INDEX["left_hip"], 0] + seq.image_xyz[:, INDEX["right_hip"], 0])
-    at_x = float(np.nanmedian(hips)) if np.isfinite(hips).any() else 0.5 * seq.width
-    sv = estimate_scene_vertical(np.concatenate(segs) if segs else np.zeros((0, 4)),
-                                 width=seq.width, height=seq.height, at_x=at_x)
-    cols = dict(run.mask_columns or {})
-    if sv.found:
-        cols["scene_vertical_tilt_deg"] = np.full(n_seq, sv.tilt_deg)
-        cols["scene_vertical_sd_deg"] = np.full(n_seq, sv.sd_deg)
-    print(f"{clip.id}: scene vertical {sv.tilt_deg:+.2f} +/- {sv.sd_deg:.2f} deg from {sv.n_lines} lines",
-          file=sys.stderr)
-    return SimpleNamespace(**{**vars(run), "mask_columns": cols if run.mask_columns is not None else None,
-                              "scene_vertical": sv})
+    src = open_source(path)
+    lines = SceneLineSampler(src)
+    try:
+        for _ in lines:
+            pass
+    finally:
+        src.close()
+    return lines.samples
 
 
 @dataclass
@@ -408,10 +373,13 @@ class ClipResult:
 
 def judge(run: SimpleNamespace, movement: str) -> tuple[Any, Any]:
     from movescreen.config import load_config
-    from movescreen.pipeline import AnalyzeOptions, compute_kinematics
+    from movescreen.pipeline import AnalyzeOptions, add_scene_vertical, compute_kinematics
     from movescreen.rules.engine import evaluate_rules
 
     kin = compute_kinematics(run.sequence, AnalyzeOptions(movement=movement, masks=True), analysis=run)  # type: ignore[arg-type]
+    # the true vertical per shot from the scene lines, as analyze_input adds it
+    add_scene_vertical(SimpleNamespace(kinematics=kin, sequence=run.sequence, scene_samples=run.scene_samples,
+                                       info=SimpleNamespace(content_box=getattr(run, "content_box", None))))  # type: ignore[arg-type]
     return kin, evaluate_rules(kin, load_config())
 
 
@@ -668,9 +636,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--markdown", type=Path, default=None)
     ap.add_argument("--only", nargs="*", default=None, help="substrings of clip ids to run")
-    ap.add_argument("--scene-vertical", action="store_true",
-                    help="measure the true vertical from background lines (needs the videos) and let the "
-                         "lean rules correct by it")
     ap.add_argument("--verdicts", type=Path, default=None,
                     help="clinicians' verdicts (movescreen workspace export-verdicts): per-rule agreement")
     args = ap.parse_args(argv)
@@ -688,8 +653,6 @@ def main(argv: list[str] | None = None) -> int:
         for clip in clips:
             t0 = time.time()
             run = load_sequence(clip, args.data, args.cache, Path(tmp))
-            if args.scene_vertical:
-                run = add_scene_vertical(clip, args.data, run)
             results.append(summarize(clip, run))
             print(f"{clip.id}: {time.time() - t0:.1f} s", file=sys.stderr)
     md = to_markdown(results)
