@@ -80,3 +80,29 @@ def test_prepare_before_the_decision_leaves_the_model_input_to_process():
     assert backend.crop == Box(16, 0, 48, 48)
     late = step.prepare(Frame(2, 0.2, img))
     assert late.model_input == ("input", Box(16, 0, 48, 48), (48, 64, 3))
+
+
+def test_letterbox_rule_from_prepared_profiles_matches_the_images():
+    rng = np.random.default_rng(3)
+    frames = []
+    for i in range(5):
+        img = rng.integers(0, 15, (60, 80, 3), np.uint8)  # dark, noisy bars
+        img[6:54, 12:70] = rng.integers(40, 255, (48, 58, 3), np.uint8)
+        frames.append(Frame(i, i / 10, img))
+    boxes = {}
+    for mode in ("plain", "prepared"):
+        step = FrameStep(FakeBackend([]), letterbox_frames=5)
+        fed = frames if mode == "plain" else [step.prepare(f) for f in frames]
+        if mode == "prepared":
+            assert all(p.bars is not None and p.model_input is None for p in fed)
+        _run(step, fed)
+        boxes[mode] = step.content_box
+    assert boxes["plain"] == boxes["prepared"] == Box(12, 6, 70, 54)
+
+
+def test_no_profiles_without_the_letterbox_rule_or_after_it():
+    [f] = _frames(1)
+    assert FrameStep(FakeBackend([]), detect_bars=False).prepare(f).bars is None
+    step = FrameStep(FakeBackend([]), letterbox_frames=1)
+    _run(step, [f])
+    assert step.prepare(f).bars is None

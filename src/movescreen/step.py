@@ -31,7 +31,7 @@ from movescreen.kinematics.shots import frame_signature, is_new_shot, signature_
 from movescreen.landmarks import NUM_LANDMARKS
 from movescreen.pose.backend import PoseBackend, PoseCandidate
 from movescreen.pose.subject import BBox, choose_subject, count_others
-from movescreen.sources import detect_content_box
+from movescreen.sources import bar_profile, content_box_from_profiles, detect_content_box
 from movescreen.types import Box, Frame, MaskCrop
 
 LETTERBOX_FRAMES = 12  # frames the content box is found from (analyze, batch and live alike)
@@ -106,24 +106,30 @@ class PreparedFrame(Frame):
     model_input : object or None
         The backend's ``prepare(image)`` (see :class:`movescreen.pose.backend.PreparingBackend`),
         or None (the backend makes its own).
+    bars : (ndarray, ndarray) or None
+        :func:`movescreen.sources.bar_profile` of ``image`` (for the letterbox rule), or None.
     """
 
     signature: npt.NDArray[np.float32] | None = None
     model_input: Any = None
+    bars: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None
 
     def plain(self) -> Frame:
         """The frame without the prepared parts (to keep a frame without its model input)."""
         return Frame(self.index, self.time_s, self.image)
 
 
-def prepare_frame(frame: Frame, backend: PoseBackend | None = None) -> PreparedFrame:
-    """Do ``frame``'s preparatory work: its picture signature, and the backend's model input
-    when ``backend`` offers ``prepare``. Pure apart from reading ``backend.crop``; safe from
-    any thread.
+def prepare_frame(
+    frame: Frame, backend: PoseBackend | None = None, *, bars: bool = False
+) -> PreparedFrame:
+    """Do ``frame``'s preparatory work: its picture signature, the backend's model input when
+    ``backend`` offers ``prepare``, and its :func:`~movescreen.sources.bar_profile` when
+    ``bars``. Pure apart from reading ``backend.crop``; safe from any thread.
     """
     prepare = getattr(backend, "prepare", None)
     return PreparedFrame(frame.index, frame.time_s, frame.image, frame_signature(frame.image),
-                         prepare(frame.image) if prepare is not None else None)
+                         prepare(frame.image) if prepare is not None else None,
+                         bar_profile(frame.image) if bars else None)
 
 
 class FrameStep:
@@ -208,25 +214,38 @@ class FrameStep:
         another thread (e.g. the one that decodes) while this step runs.
 
         The model input is made only once the content box is decided (it depends on it); until
-        then, and for backends without ``prepare``, ``update`` makes it as usual.
+        then, and for backends without ``prepare``, ``update`` makes it as usual. Until then the
+        frame's part of the letterbox rule (:func:`~movescreen.sources.bar_profile`) is made
+        instead.
         """
-        return prepare_frame(frame, self.backend if self.decided else None)
+        decided = self.decided
+        return prepare_frame(frame, self.backend if decided else None,
+                             bars=self.detect_bars and not decided)
 
     def decide_content_box(self, images: list[npt.NDArray[np.uint8]]) -> Box | None:
         """Apply the letterbox rule to these frames (normally called by ``update``)."""
         box = detect_content_box(images) if (self.detect_bars and images) else None
+        self._set_content_box(box)
+        return box
+
+    def _set_content_box(self, box: Box | None) -> None:
         self.content_box = box
-        self.backend.crop = box
+        self.backend.crop = box  # before ``decided``: prepare() reads them in this order
         self.decided = True
         if self.on_content_box is not None:
             self.on_content_box(box)
-        return box
 
     # ------------------------------------------------------------------ internals
 
     def _release(self) -> list[FrameResult]:
         held, self._held = self._held, []
-        self.decide_content_box([f.image for f in held])
+        profiles = [f.bars for f in held if isinstance(f, PreparedFrame) and f.bars is not None]
+        if held and len(profiles) == len(held):  # the letterbox rule's per-frame work is done
+            h, w = held[0].image.shape[:2]
+            same = [b for f, b in zip(held, profiles) if f.image.shape[:2] == (h, w)]
+            self._set_content_box(content_box_from_profiles(same, (h, w)) if self.detect_bars else None)
+        else:
+            self.decide_content_box([f.image for f in held])
         return [self._process(f) for f in held]
 
     def _process(self, frame: Frame) -> FrameResult:

@@ -201,12 +201,13 @@ def estimate_landmarks(
     """
     from movescreen.step import FrameStep, mask_measures, prepare_frame
 
-    # the decode thread also does each frame's preparatory work (picture signature, the model's
-    # RGB input once the content box is known): the inference thread then only infers
+    # the decode thread also does each frame's preparatory work (picture signature, the letterbox
+    # rule's per-frame part, the model's RGB input once the content box is known): the inference
+    # thread then only infers. Before the step exists (the model is loading) nothing is decided.
     steps: list[FrameStep] = []
 
     def prepare(fr: Frame) -> Frame:
-        return steps[0].prepare(fr) if steps else prepare_frame(fr)
+        return steps[0].prepare(fr) if steps else prepare_frame(fr, bars=detect_bars)
 
     frames = _threaded(iter(source), prepare=prepare)
     # load the models while the decode thread fills the first frames
