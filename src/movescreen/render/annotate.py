@@ -1,4 +1,5 @@
-"""Annotators: each takes a BGR frame and data and returns a NEW frame. None computes kinematics;
+"""Annotators: each takes a BGR frame and data and returns a NEW frame (``copy=False``: draws on
+the given frame and returns it, for a caller that made its own copy once). None computes kinematics;
 the numbers drawn are the ones in the analysis folder.
 """
 
@@ -68,7 +69,7 @@ def put_text(
     return image
 
 
-def draw_skeleton(image: Image, row_xyz: npt.NDArray[np.floating]) -> Image:
+def draw_skeleton(image: Image, row_xyz: npt.NDArray[np.floating], *, copy: bool = True) -> Image:
     """Skeleton lines and joint dots.
 
     Parameters
@@ -78,7 +79,7 @@ def draw_skeleton(image: Image, row_xyz: npt.NDArray[np.floating]) -> Image:
     row_xyz : ndarray, shape (33, 3)
         Image landmarks in pixels for this frame; NaN points and their edges are skipped.
     """
-    out = image.copy()
+    out = image.copy() if copy else image
     s = ui_scale(out)
     xy = row_xyz[:, :2]
     ok = np.isfinite(xy).all(axis=1)
@@ -92,7 +93,7 @@ def draw_skeleton(image: Image, row_xyz: npt.NDArray[np.floating]) -> Image:
 
 
 def draw_angle_labels(
-    image: Image, row_xyz: npt.NDArray[np.floating], values: dict[str, float]
+    image: Image, row_xyz: npt.NDArray[np.floating], values: dict[str, float], *, copy: bool = True
 ) -> Image:
     """Write each angle value next to its joint (``knee 95``).
 
@@ -102,7 +103,7 @@ def draw_angle_labels(
         Angle column -> value in degrees (or a ratio for ``*_ratio`` columns); NaN is skipped,
         as are columns with no joint to anchor to.
     """
-    out = image.copy()
+    out = image.copy() if copy else image
     s = ui_scale(out)
     used: list[tuple[float, float]] = []
     xs = row_xyz[:, 0][np.isfinite(row_xyz[:, 0])]
@@ -128,9 +129,9 @@ def draw_angle_labels(
     return out
 
 
-def draw_rep_banner(image: Image, text_lines: list[str]) -> Image:
+def draw_rep_banner(image: Image, text_lines: list[str], *, copy: bool = True) -> Image:
     """Lines of status text in the top-left corner (rep number, phase, time)."""
-    out = image.copy()
+    out = image.copy() if copy else image
     s = ui_scale(out)
     for i, line in enumerate(text_lines):
         put_text(out, line, (10 * s, (30 + 30 * i) * s), scale=s * 1.1, background=True)
@@ -169,7 +170,8 @@ def finding_title(finding: dict[str, Any]) -> str:
 
 
 def draw_finding(
-    image: Image, row_xyz: npt.NDArray[np.floating] | None, finding: dict[str, Any], *, line: int = 0
+    image: Image, row_xyz: npt.NDArray[np.floating] | None, finding: dict[str, Any], *, line: int = 0,
+    copy: bool = True,
 ) -> Image:
     """Highlight the compensating joint of a finding and write its title at the bottom.
 
@@ -180,7 +182,7 @@ def draw_finding(
     line : int
         Which text line from the bottom, when several findings cover the same frame.
     """
-    out = image.copy()
+    out = image.copy() if copy else image
     s = ui_scale(out)
     color = SEVERITY_BGR.get(str(finding.get("severity")), SEVERITY_BGR["note"])
     comp = RULE_COMPENSATION.get(str(finding.get("rule")))

@@ -114,10 +114,11 @@ class FrameAnnotator:
     def annotate(self, image: Image, frame: int, time_s: float) -> Image:
         """Blur (if asked), then draw skeleton, angle labels, rep/phase and findings."""
         out = self.anonymise(image, frame, time_s)
+        out = out.copy() if out is image else out  # one copy (the input frame is not changed)
         row = self.row_xyz(frame)
         if row is not None:
-            out = draw_skeleton(out, row)
-            out = draw_angle_labels(out, row, self.angle_values(frame))
+            out = draw_skeleton(out, row, copy=False)
+            out = draw_angle_labels(out, row, self.angle_values(frame), copy=False)
         rep, phase = phase_at(self.reps, frame, self.fps)
         lines = [f"t {time_s:5.2f} s  frame {frame}"]
         if rep is not None:
@@ -126,10 +127,10 @@ class FrameAnnotator:
             lines.insert(0, phase)
         if row is None or not np.isfinite(row[:, :2]).any():
             lines.append("no pose in this frame")
-        out = draw_rep_banner(out, lines)
+        out = draw_rep_banner(out, lines, copy=False)
         active = [f for f in self.findings if _covers(f, frame)]
         for i, f in enumerate(active):
-            out = draw_finding(out, row, f, line=len(active) - 1 - i)
+            out = draw_finding(out, row, f, line=len(active) - 1 - i, copy=False)
         return out
 
 
