@@ -149,3 +149,54 @@ def test_estimate_landmarks_scan_model_failure_is_raised_and_models_closed():
         estimate_landmarks(ListSource(_frames(5), info), lambda: backend,
                            make_scanner=broken_scanner, detect_bars=False)
     assert backend.closed
+
+
+def test_deferred_masks_resolve_to_the_same_crop_and_keep_the_mask_object():
+    from movescreen.pose.mediapipe_backend import PendingMask, resolve_mask
+
+    person = fake_person(0.5, 0.5, 0.3)
+    mask = np.zeros((100, 200, 1), np.float32)
+    mask[40:60, 90:110] = 0.8
+    fake = FakeMask(mask)
+    res = FakeResult([person], [person], [fake])
+    [now] = from_mediapipe(res, crop=Box(50, 10, 250, 110), with_masks=True)
+    [later] = from_mediapipe(res, crop=Box(50, 10, 250, 110), with_masks=True, defer_masks=True)
+    assert isinstance(later.mask, PendingMask)
+    del res, fake  # the pending mask keeps MediaPipe's object (and so its pixels) alive
+    m = resolve_mask(later.mask)
+    assert (m.x0, m.y0) == (now.mask.x0, now.mask.y0)
+    np.testing.assert_array_equal(m.mask, now.mask.mask)
+    assert resolve_mask(now.mask) is now.mask
+
+
+def test_estimate_landmarks_measures_deferred_masks_like_cropped_ones():
+    from movescreen.pose.mediapipe_backend import from_mediapipe as convert
+
+    info = VideoInfo("x.mp4", 10.0, 6, 200, 100, 0.6)
+    person = fake_person(0.5, 0.5, 0.4)
+    mask = np.zeros((100, 200, 1), np.float32)
+    mask[20:80, 80:120] = 1.0
+
+    class MaskBackend(FakeBackend):
+        def __init__(self, defer):
+            super().__init__([])
+            if defer:
+                self.defer_masks = False  # estimate_landmarks switches it on
+
+        def process(self, image_bgr, timestamp_ms):
+            super().process(image_bgr, timestamp_ms)
+            res = FakeResult([person], [person], [FakeMask(mask.copy())])
+            return convert(res, crop=Box(0, 0, 200, 100), with_masks=True,
+                           defer_masks=getattr(self, "defer_masks", False))
+
+    runs = []
+    for defer in (False, True):
+        b = MaskBackend(defer)
+        runs.append(estimate_landmarks(ListSource(_frames(6, size=(100, 200)), info), lambda b=b: b,
+                                       detect_bars=False))
+        assert getattr(b, "defer_masks", False) is defer
+    a, b = runs
+    assert a.mask_columns.keys() == b.mask_columns.keys()
+    for k in a.mask_columns:
+        np.testing.assert_array_equal(a.mask_columns[k], b.mask_columns[k])
+    assert repr(a.back_traces) == repr(b.back_traces)

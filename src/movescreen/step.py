@@ -278,7 +278,8 @@ class FrameStep:
         columns: dict[str, float] = {}
         back: dict[str, dict[str, Any] | None] | None = None
         if c.mask is not None and self.mask_work:
-            columns, back = mask_measures(c.mask, c.image_xyz, self.facings)
+            mask = c.mask.resolve() if hasattr(c.mask, "resolve") else c.mask  # a PendingMask
+            columns, back = mask_measures(mask, c.image_xyz, self.facings)
         return FrameResult(frame.index, frame.time_s, c.image_xyz, c.world_xyz, c.visibility,
                            c.presence, True, box, len(cands), count_others(cands, box), c.mask,
                            columns, back, change)

@@ -199,7 +199,7 @@ def estimate_landmarks(
     InputError
         When the source yields no frames.
     """
-    from movescreen.step import FrameStep, mask_measures, prepare_frame
+    from movescreen.step import FrameStep, prepare_frame
 
     # the decode thread also does each frame's preparatory work (picture signature, the letterbox
     # rule's per-frame part, the model's RGB input once the content box is known): the inference
@@ -226,7 +226,13 @@ def estimate_landmarks(
         if scanner is not None:
             scanner.set_crop(box)
 
-    # the mask work runs on one worker thread: it overlaps inference (MediaPipe releases the GIL)
+    # the mask work runs on one worker thread: it overlaps inference (MediaPipe releases the GIL).
+    # It includes cropping the mask out of MediaPipe's buffer, when the backend can leave that
+    # (a float32 mask the picture's size is kept until then: fewer may wait)
+    deferred = hasattr(backend, "defer_masks") and on_frame is None  # on_frame gets MaskCrops
+    if deferred:
+        backend.defer_masks = True  # type: ignore[attr-defined]
+    max_pending = 8 if deferred else 64  # the worker is ~4x faster than inference
     step = FrameStep(backend, detect_bars=detect_bars, on_content_box=content_box, mask_work=False)
     steps.append(step)
     acc = _Rows()
@@ -242,8 +248,8 @@ def estimate_landmarks(
             if isinstance(fr, PreparedFrame):
                 fr = fr.plain()  # the model input is used: whoever keeps the frame keeps only it
             if res.mask is not None:
-                pending.append((acc.n, pool.submit(mask_measures, res.mask, res.image_xyz)))
-                while len(pending) > 64:  # bounded: the worker is ~4x faster than inference
+                pending.append((acc.n, pool.submit(_measure_mask, res.mask, res.image_xyz)))
+                while len(pending) > max_pending:  # bounded
                     acc.set_mask_work(*_resolve(pending.pop(0)))
             acc.add(res)
             if scanner is not None and fr.time_s >= next_scan:
@@ -302,6 +308,13 @@ def estimate_landmarks(
     return PoseRun(seq, info, run_warnings, max_people, frames_with_others, scans,
                    acc.mask_columns(), acc.back if acc.masked else None,
                    np.array(acc.change, np.float64))
+
+
+def _measure_mask(mask: Any, image_xyz: np.ndarray) -> tuple[dict[str, float], dict[str, Any]]:
+    from movescreen.pose.mediapipe_backend import resolve_mask
+    from movescreen.step import mask_measures
+
+    return mask_measures(resolve_mask(mask), image_xyz)
 
 
 def _resolve(item: tuple[int, Future[Any]]) -> tuple[int, dict[str, float], dict[str, Any]]:

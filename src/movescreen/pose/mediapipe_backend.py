@@ -1,7 +1,9 @@
 """MediaPipe PoseLandmarker (Tasks API) as a :class:`~movescreen.pose.backend.PoseBackend`.
 
 ``from_mediapipe`` is the only code that knows MediaPipe's result objects. Masks are copied out
-of MediaPipe's buffers at once: they are invalid after the landmarker is closed.
+of MediaPipe's buffers at once, or later by :class:`PendingMask`, which keeps MediaPipe's mask
+object (and so its pixels: ``Image.create_from_ctypes`` extends their lifetime to the object's)
+alive until then; a bare view of the buffer is valid only as long as that object.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ def from_mediapipe(
     *,
     crop: Box,
     with_masks: bool = False,
+    defer_masks: bool = False,
 ) -> list[PoseCandidate]:
     """Convert a ``PoseLandmarkerResult`` for an image ``crop`` into full-frame candidates.
 
@@ -88,6 +91,9 @@ def from_mediapipe(
     crop : Box
         Where the image given to MediaPipe sits in the full frame (the whole frame when there
         are no black bars).
+    defer_masks : bool
+        Give each candidate a :class:`PendingMask` (MediaPipe's mask kept as it is, cropped
+        when ``resolve`` is called, e.g. on a worker thread) instead of a :class:`MaskCrop`.
     """
     out: list[PoseCandidate] = []
     masks = getattr(result, "segmentation_masks", None) or []
@@ -116,11 +122,35 @@ def from_mediapipe(
             wl = result.pose_world_landmarks[i]
             if len(wl) == NUM_LANDMARKS:
                 world = np.array([[p.x, p.y, p.z] for p in wl], dtype=np.float32)
-        mask = None
+        mask: Any = None
         if with_masks and i < len(masks):
-            mask = _crop_mask(_mask_view(masks[i]), image_xyz, crop)
+            pending = PendingMask(masks[i], image_xyz, crop)
+            mask = pending if defer_masks else pending.resolve()
         out.append(PoseCandidate(image_xyz, arr[:, 3].copy(), arr[:, 4].copy(), world, mask))
     return out
+
+
+class PendingMask:
+    """A person mask still in MediaPipe's buffer; :meth:`resolve` crops it to a :class:`MaskCrop`.
+
+    Holds MediaPipe's mask object, so its pixels stay valid (also after later frames and after
+    the landmarker is closed) until this is dropped. Resolving copies only the part that holds
+    the person, as uint8 (:func:`_crop_mask`), so a worker thread can do that copy instead of the
+    inference thread; the result is the same as cropping at once.
+    """
+
+    __slots__ = ("_mp_mask", "_image_xyz", "_crop")
+
+    def __init__(self, mp_mask: Any, image_xyz: npt.NDArray[np.float32], crop: Box) -> None:
+        self._mp_mask, self._image_xyz, self._crop = mp_mask, image_xyz, crop
+
+    def resolve(self) -> MaskCrop:
+        return _crop_mask(_mask_view(self._mp_mask), self._image_xyz, self._crop)
+
+
+def resolve_mask(mask: MaskCrop | PendingMask) -> MaskCrop:
+    """``mask`` as a :class:`MaskCrop` (a :class:`PendingMask` is cropped now)."""
+    return mask.resolve() if isinstance(mask, PendingMask) else mask
 
 
 def _mask_view(mp_mask: Any) -> npt.NDArray[np.float32]:
@@ -210,6 +240,12 @@ class MediaPipePoseBackend:
         Run the model only on this part of each frame (the picture inside black bars).
     video_mode : bool
         VIDEO mode tracks the person between frames and needs increasing timestamps.
+
+    Attributes
+    ----------
+    defer_masks : bool
+        Candidates carry :class:`PendingMask` s instead of cropped masks (default False); set by
+        a caller that crops them on another thread (:func:`movescreen.pose.estimate.estimate_landmarks`).
     """
 
     def __init__(
@@ -228,6 +264,7 @@ class MediaPipePoseBackend:
 
         self.crop = crop
         self.with_masks = with_masks
+        self.defer_masks = False
         self.video_mode = video_mode
         self._last_ts = -1
         options = vision.PoseLandmarkerOptions(
@@ -281,7 +318,8 @@ class MediaPipePoseBackend:
                 result = self._landmarker.detect_for_video(image, ts)
             else:
                 result = self._landmarker.detect(image)
-        return from_mediapipe(result, crop=crop, with_masks=self.with_masks)
+        return from_mediapipe(result, crop=crop, with_masks=self.with_masks,
+                              defer_masks=self.defer_masks)
 
     def close(self) -> None:
         with quiet_native_stderr():
