@@ -45,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -188,13 +189,33 @@ def _run_bare(path: Path, *, masks: bool, av: Any, mp: Any, np: Any) -> dict[str
 # --------------------------------------------------------------------------- (c) movescreen
 
 
+_THREAD_LABELS = {"movescreen-decode": "decode thread", "movescreen-mask": "mask worker",
+                  "movescreen-scan": "scan"}
+
+
 class Stages:
-    """Accumulated seconds and call counts per named stage."""
+    """Accumulated seconds and call counts per named stage.
+
+    ``mode`` is per thread: the inference (main) thread is "track" (or "scan" inside the scan
+    backend's ``process``), movescreen's own threads are named after their job.
+    """
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
-        self.mode = "track"
+        self._local = threading.local()
+
+    @property
+    def mode(self) -> str:
+        mode = getattr(self._local, "mode", None)
+        if mode is None:
+            name = threading.current_thread().name
+            mode = next((v for k, v in _THREAD_LABELS.items() if name.startswith(k)), "track")
+        return mode
+
+    @mode.setter
+    def mode(self, value: str | None) -> None:
+        self._local.mode = value
 
     def add(self, name: str, dt: float) -> None:
         self.seconds[name] += dt
@@ -239,7 +260,7 @@ class _TimedLandmarker:
 def instrumented(stages: Stages) -> Iterator[None]:
     """Patch thin timers around movescreen's stages for the duration of the block."""
     import movescreen.pose.mediapipe_backend as mpb
-    from movescreen import pipeline, sources
+    from movescreen import pipeline, sources, step
     from movescreen.pose import estimate
 
     saved: list[tuple[Any, str, Any]] = []
@@ -261,12 +282,17 @@ def instrumented(stages: Stages) -> Iterator[None]:
     wrap(pipeline, "write_json_atomic", "outputs: report.json write")
     wrap(sources, "open_source", "setup: open video")
     wrap(estimate, "estimate_landmarks", "pose stage (estimate_landmarks)")
-    wrap(estimate, "detect_content_box", "setup: letterbox detection")
-    wrap(estimate, "choose_subject", "loop: subject choice + others count")
-    wrap(estimate, "count_others", "loop: subject choice + others count")
+    wrap(step, "detect_content_box", "setup: letterbox detection")
+    wrap(step, "content_box_from_profiles", "setup: letterbox detection")
+    wrap(step, "bar_profile", lambda: f"{stages.mode}: letterbox profile of a frame")
+    wrap(step, "choose_subject", "loop: subject choice + others count")
+    wrap(step, "count_others", "loop: subject choice + others count")
     wrap(mpb, "from_mediapipe", lambda: f"{stages.mode}: from_mediapipe (incl. masks)")
     wrap(mpb, "_mask_view", lambda: f"{stages.mode}: mask view out of MediaPipe")
     wrap(mpb, "_crop_mask", lambda: f"{stages.mode}: mask crop to uint8")
+    wrap(mpb, "prepare_input", lambda: f"{stages.mode}: model input (BGR->RGB, mp.Image)")
+    wrap(step, "prepare_frame", lambda: f"{stages.mode}: frame prep (incl. model input)")
+    wrap(estimate, "_measure_mask", lambda: f"{stages.mode}: mask measures (incl. crop)")
 
     orig_threaded = estimate._threaded
 
@@ -301,7 +327,7 @@ def instrumented(stages: Stages) -> Iterator[None]:
             return orig_process(self, *a, **k)
         finally:
             stages.add(f"{stages.mode}: backend.process total", perf() - t0)
-            stages.mode = "track"
+            stages.mode = None
 
     patch(cls, "__init__", init)
     patch(cls, "process", process)
@@ -375,17 +401,17 @@ def summarize_stages(run: dict[str, Any]) -> list[tuple[str, float, int]]:
     for mode in ("track", "scan"):
         total = s[f"{mode}: backend.process total"]
         conv = s[f"{mode}: from_mediapipe (incl. masks)"]
-        masks = s[f"{mode}: mask copy out of MediaPipe"] + s[f"{mode}: mask crop to uint8"]
+        masks = s[f"{mode}: mask view out of MediaPipe"] + s[f"{mode}: mask crop to uint8"]
         if total:
-            derive(f"{mode}: image prep (BGR->RGB copy, mp.Image) + rest",
+            derive(f"{mode}: rest of backend.process (image prep when not done ahead)",
                    total - s[f"{mode}: MediaPipe inference"] - conv,
                    c[f"{mode}: backend.process total"])
         if conv:
             derive(f"{mode}: landmark conversion (from_mediapipe minus masks)", conv - masks,
                    c[f"{mode}: from_mediapipe (incl. masks)"])
     pose = s["pose stage (estimate_landmarks)"]
-    inside_pose = ("track: backend.process total", "scan: backend.process total",
-                   "setup: model load (track)", "setup: model load (scan)",
+    # main-thread timers only (the scan, the decode thread and the mask worker run beside it)
+    inside_pose = ("track: backend.process total", "setup: model load (track)",
                    "setup: letterbox detection", "loop: subject choice + others count",
                    "loop: waiting for decoded frames")
     derive("loop: rest of the estimate_landmarks loop (lists, stacking)",
