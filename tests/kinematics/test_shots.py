@@ -15,6 +15,7 @@ from movescreen.kinematics.shots import (
     picture_cuts,
     signature_change,
 )
+from movescreen.landmarks import INDEX
 from movescreen.synthetic import make_motion
 from tests.videos import read_frames, write_video
 
@@ -135,3 +136,24 @@ def test_two_joined_clips_have_their_cut_found_and_no_rep_across_it(tmp_path):
     report = build_report(an)
     assert len(report["shots"]) == 2
     assert any("2 shots" in w for w in report["quality"]["warnings"])
+
+
+def test_tracker_snapping_back_after_a_drift_is_not_a_cut():
+    # the feet points drift up the shins for a few frames, then snap back in one frame (seen
+    # at one of 82 reps of a looped 10-minute clip with no cut in it): not a camera jump
+    seq = make_motion("hinge", fps=FPS, n_reps=2).sequence
+    img = seq.image_xyz.copy()
+    legs = [INDEX[n] for n in ("left_knee", "right_knee", "left_ankle", "right_ankle")]
+    hips = [INDEX[n] for n in ("left_hip", "right_hip", "left_hip", "right_hip")]
+    start, n_drift = 3, 6  # standing before the first rep: the box is as tall as the body
+    for k in range(n_drift):  # knees and ankles slide up towards the hips, more each frame
+        w = (k + 1) / n_drift * 0.8
+        img[start + k, legs, :2] = (1 - w) * img[start + k, legs, :2] + w * img[start + k, hips, :2]
+    jumps_raw = person_jumps(img)
+    assert start + n_drift in jumps_raw  # the snap back is a jump from the row before...
+    lookback = int(round(0.5 * FPS))
+    assert start + n_drift not in person_jumps(img, lookback=lookback)  # ...back to where it was
+    from dataclasses import replace
+
+    shots = detect_shots(seq.time_s, seq.frame_index, image_xyz=replace(seq, image_xyz=img).image_xyz)
+    assert len(shots) == 1

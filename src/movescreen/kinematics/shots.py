@@ -39,6 +39,9 @@ SCALE_JUMP = 1.6
 """The body's size changing by this factor between two frames is a camera jump."""
 MOVE_JUMP = 0.5
 """The body's centre moving by this fraction of its height between two frames is a jump."""
+SNAP_BACK_S = 0.5
+"""A body box that jumps back to where it was within this long is the tracker recovering from a
+drift, not a camera jump (:func:`person_jumps`)."""
 MIN_SHOT_S = 0.3
 """Two cuts closer than this are a flash or a too-short insert and cancel out; a shot shorter
 than this at the clip's start or end is merged into its neighbour."""
@@ -147,8 +150,22 @@ def picture_cuts(change: npt.ArrayLike) -> list[int]:
     return out
 
 
-def person_jumps(image_xyz: npt.ArrayLike) -> list[int]:
-    """Rows where the subject's body box jumps (position or size) from the row before."""
+def _box_jump(size_a: float, centre_a: npt.NDArray[np.float64], size_b: float,
+              centre_b: npt.NDArray[np.float64]) -> bool:
+    ratio = size_b / size_a
+    move = float(np.linalg.norm(centre_b - centre_a)) / max(size_a, size_b)
+    return bool(ratio >= SCALE_JUMP or ratio <= 1 / SCALE_JUMP or move >= MOVE_JUMP)
+
+
+def person_jumps(image_xyz: npt.ArrayLike, *, lookback: int = 0) -> list[int]:
+    """Rows where the subject's body box jumps (position or size) from the row before.
+
+    ``lookback`` > 0: a jump that brings the box back to where it was in one of the
+    ``lookback`` rows before the previous one is the pose tracker snapping back after a few
+    frames of drifting landmarks (a foot point sliding up the shin, then back), not a camera
+    jump: a new camera does not put the body back in the box it had a moment ago. Found on a
+    looped 10-minute clip without any cut, where one such snap-back split the clip in two.
+    """
     img = np.asarray(image_xyz, np.float64)[:, _BODY, :2]
     ok = np.isfinite(img).all(axis=(1, 2))
     safe = np.where(ok[:, None, None], img, 0.0)
@@ -159,10 +176,12 @@ def person_jumps(image_xyz: npt.ArrayLike) -> list[int]:
     for i in range(1, len(img)):
         if not (ok[i] and ok[i - 1]) or size[i] <= 1 or size[i - 1] <= 1:
             continue
-        ratio = size[i] / size[i - 1]
-        move = float(np.linalg.norm(centre[i] - centre[i - 1])) / max(size[i], size[i - 1])
-        if ratio >= SCALE_JUMP or ratio <= 1 / SCALE_JUMP or move >= MOVE_JUMP:
-            out.append(i)
+        if not _box_jump(size[i - 1], centre[i - 1], size[i], centre[i]):
+            continue
+        earlier = [j for j in range(max(0, i - 1 - lookback), i - 1) if ok[j] and size[j] > 1]
+        if any(not _box_jump(size[j], centre[j], size[i], centre[i]) for j in earlier):
+            continue  # back where it was a moment ago: the tracker recovering
+        out.append(i)
     return out
 
 
@@ -200,7 +219,10 @@ def detect_shots(
         for i in picture_cuts(c):
             cuts[i] = ("picture", float(c[i]))
     if image_xyz is not None:
-        for i in person_jumps(image_xyz):
+        dt = np.diff(t)
+        dt = dt[np.isfinite(dt) & (dt > 0)]
+        lookback = int(round(SNAP_BACK_S / float(np.median(dt)))) if dt.size else 0
+        for i in person_jumps(image_xyz, lookback=lookback):
             cuts.setdefault(i, ("person", float("nan")))
     rows = sorted(cuts)
     keep = []
