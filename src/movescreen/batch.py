@@ -448,6 +448,9 @@ def _worker_init(single_threaded: bool = False, log_level: int | None = None) ->
     only compete with the other workers' pose models (decoded frames are the same either way).
     With ``log_level`` (``movescreen -v batch``) the worker logs its steps and frame progress on
     the stderr it shares with the parent."""
+    from movescreen.pose.mediapipe_backend import own_python_stderr
+
+    own_python_stderr()  # before the handler below takes sys.stderr
     if log_level is not None:
         import logging
 

@@ -218,7 +218,7 @@ def _interrupted_sentence(e: interrupts.Interrupted) -> str:
     )
 
 
-def run_one(job: BatchJob) -> dict[str, Any]:
+def _run_one(job: BatchJob) -> dict[str, Any]:
     """Analyse ``job.input_path`` into ``job.out_dir`` (or reuse a finished result).
 
     Never raises for a bad input: every outcome is a summary row (see :func:`make_row`) with an
@@ -305,3 +305,11 @@ def run_one(job: BatchJob) -> dict[str, Any]:
             },
         )
     return {**row, "reused": False}
+
+
+def run_one(job: BatchJob) -> dict[str, Any]:
+    """:func:`_run_one` marked as a job in progress (a "stop now" signal interrupts it; an idle
+    worker just exits, see :func:`movescreen.interrupts.worker_job`)."""
+    with interrupts.worker_job():
+        return _run_one(job)
+

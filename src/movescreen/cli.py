@@ -33,6 +33,12 @@ from movescreen.interop.exports import export_option_callback as _export_callbac
 
 log = logging.getLogger("movescreen")
 
+# our messages get their own stderr descriptor before any handler holds sys.stderr: fd 2 is
+# silenced now and then for MediaPipe's native log lines (pose/mediapipe_backend.py)
+from movescreen.pose.mediapipe_backend import own_python_stderr  # noqa: E402
+
+own_python_stderr()
+
 
 def _set_logging(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """Callback of -v/--verbose and --log-file (on the group and on each command)."""
@@ -582,7 +588,8 @@ def protocol(movement: str) -> None:
 
 
 main.add_command(__import__("movescreen.config_cli", fromlist=["config"]).config)  # config show|write
-for _c in __import__("movescreen.workspace.cli", fromlist=["COMMANDS"]).COMMANDS: main.add_command(_c)  # serve, workspace
+for _c in __import__("movescreen.workspace.cli", fromlist=["COMMANDS"]).COMMANDS:  # serve, workspace
+    main.add_command(_c)
 
 
 def run() -> None:  # pragma: no cover - console-script shim

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -148,8 +149,12 @@ def _handler(signum: int, frame: Any) -> None:
 
 
 def _say(text: str) -> None:
+    try:  # Python's stderr descriptor: fd 2 may be silenced for native log lines just now
+        fd = sys.stderr.fileno() if sys.stderr is not None else 2
+    except (AttributeError, OSError, ValueError):
+        fd = 2
     try:
-        os.write(2, text.encode("utf-8", "replace"))
+        os.write(fd, text.encode("utf-8", "replace"))
     except OSError:
         pass
 
@@ -199,11 +204,29 @@ def install_worker() -> None:
         _state.count += 2
         if _state.signum is None:
             _state.signum = signal.SIGINT
+        if not _worker_busy:  # idle between videos: nothing to stop, no traceback to print
+            os._exit(130)
         raise KeyboardInterrupt
 
     if STOP_SOFT is not None and STOP_NOW is not None:
         signal.signal(STOP_SOFT, soft)
         signal.signal(STOP_NOW, now)
+
+
+_worker_busy = False
+
+
+@contextlib.contextmanager
+def worker_job() -> Iterator[None]:
+    """Around one job in a batch worker: a "stop now" signal (SIGUSR2) then interrupts the job;
+    outside a job the idle worker just exits. (Raised while the worker waits for its next job,
+    the KeyboardInterrupt escaped the process pool's loop and printed a traceback.)"""
+    global _worker_busy
+    before, _worker_busy = _worker_busy, True
+    try:
+        yield
+    finally:
+        _worker_busy = before
 
 
 @contextlib.contextmanager

@@ -113,3 +113,32 @@ def test_batch_json_summary(tmp_path):
     assert by_video["broken.mp4"]["status"] == "failed" and by_video["broken.mp4"]["error"]
     text = log.read_text()  # one line per video in the log file
     assert "a.mp4: ok" in text and "broken.mp4: failed: " in text
+
+
+def test_our_messages_survive_while_another_thread_silences_native_stderr():
+    """fd 2 is pointed at /dev/null now and then for MediaPipe's native log lines (the people
+    scan loads its model and runs its first calls on its own thread). Whatever we print
+    meanwhile, from any thread, must still reach the terminal: the CLI gives Python's stderr its
+    own descriptor. (In CI under load, the -v progress lines of the first frames vanished.)"""
+    code = r'''
+import os, sys, threading, logging
+import movescreen.cli  # noqa: F401  (gives sys.stderr its own descriptor)
+from movescreen.pose.mediapipe_backend import quiet_native_stderr
+inside, done = threading.Event(), threading.Event()
+def scan():
+    with quiet_native_stderr():
+        os.write(2, b"NATIVE-NOISE\n")  # what MediaPipe's C++ would write
+        inside.set()
+        done.wait(10)
+t = threading.Thread(target=scan); t.start(); inside.wait(10)
+logging.basicConfig(stream=sys.stderr, format="movescreen: %(message)s", level=logging.INFO)
+logging.getLogger("movescreen").info("frames analysed: 10 of 65")
+print("Interrupted: stopping", file=sys.stderr, flush=True)
+done.set(); t.join()
+print("after", file=sys.stderr, flush=True)
+'''
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "movescreen: frames analysed: 10 of 65" in res.stderr
+    assert "Interrupted: stopping" in res.stderr and "after" in res.stderr
+    assert "NATIVE-NOISE" not in res.stderr  # the native line is still silenced

@@ -50,14 +50,16 @@ def quiet_native_stderr() -> Iterator[None]:
     if os.environ.get("MOVESCREEN_NATIVE_LOGS") == "1":
         yield
         return
+    fd = 2  # where native code writes, whatever Python's sys.stderr is (see own_python_stderr)
     try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. captured): nothing to do
+        os.fstat(fd)
+    except OSError:  # no file descriptor 2 at all: nothing to silence
         yield
         return
     with _quiet_lock:
         if _quiet_depth == 0:
-            sys.stderr.flush()
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
             _quiet_saved = os.dup(fd)
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, fd)
@@ -72,6 +74,33 @@ def quiet_native_stderr() -> Iterator[None]:
                 os.dup2(_quiet_saved, fd)
                 os.close(_quiet_saved)
                 _quiet_saved = None
+
+
+_own_stderr_done = False
+
+
+def own_python_stderr() -> None:
+    """Give Python's ``sys.stderr`` its own file descriptor (a duplicate of fd 2), once per
+    process, so that :func:`quiet_native_stderr` silencing fd 2 for MediaPipe's native log
+    lines can never swallow a message of ours written meanwhile by another thread (a progress
+    line, a warning, an error sentence). Native code keeps writing to fd 2.
+
+    Called first thing by the command line and by each batch worker; does nothing when
+    ``sys.stderr`` is not fd 2 (captured by a test, redirected by an embedding program).
+    """
+    global _own_stderr_done
+    if _own_stderr_done:
+        return
+    try:
+        if sys.stderr is None or sys.stderr.fileno() != 2:
+            return
+        sys.stderr.flush()
+        fd = os.dup(2)  # not inherited by child processes (they get fd 2 itself)
+    except (AttributeError, OSError, ValueError):
+        return
+    enc, errors = sys.stderr.encoding or "utf-8", sys.stderr.errors or "backslashreplace"
+    sys.stderr = open(fd, "w", buffering=1, encoding=enc, errors=errors, closefd=True)  # noqa: SIM115
+    _own_stderr_done = True
 
 
 def from_mediapipe(
