@@ -14,6 +14,21 @@ CHROMIUM = Path(os.environ.get("MOVESCREEN_CHROMIUM", "/usr/bin/chromium"))
 pytestmark = pytest.mark.slow
 
 
+
+def _wait_until(page, expression: str, timeout_s: float = 60.0) -> None:
+    """Poll ``expression`` in the page until it is true. Not ``page.wait_for_function``: when
+    the condition is not true at once (a slow machine), Playwright polls with an in-page
+    ``eval``, which the workspace's Content-Security-Policy (script-src 'self') rightly blocks;
+    ``page.evaluate`` goes through DevTools and is not subject to it."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s:.0f} s: {expression}")
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def browser():
     sync = pytest.importorskip("playwright.sync_api", reason="needs playwright (test extra)")
@@ -48,18 +63,18 @@ def test_review_flow(browser, tmp_path, folders):
         assert links.count() == 2
         links.first.click()
         page.wait_for_selector("#video")
-        page.wait_for_function("document.getElementById('video').readyState >= 1")
+        _wait_until(page, "document.getElementById('video').readyState >= 1")
         fps = float(page.get_attribute("#video", "data-fps"))
         card = page.locator(".finding").nth(1)
         frame = int(card.locator("button.finding-seek").get_attribute("data-frame"))
         assert frame > 0
         card.locator("button.finding-seek").click()
-        page.wait_for_function(f"Math.abs(document.getElementById('video').currentTime - {frame / fps}) < 0.05")
+        _wait_until(page, f"Math.abs(document.getElementById('video').currentTime - {frame / fps}) < 0.05")
         rep = page.locator("ul.reps button.seek").nth(2)  # a rep seeks to its first frame too
         rep_frame = int(rep.get_attribute("data-frame"))
         assert rep_frame != frame
         rep.click()
-        page.wait_for_function(f"Math.abs(document.getElementById('video').currentTime - {rep_frame / fps}) < 0.05")
+        _wait_until(page, f"Math.abs(document.getElementById('video').currentTime - {rep_frame / fps}) < 0.05")
         assert page.locator("#joints tr").count() >= 2 and page.locator(".plots svg.plot").count() >= 1
         assert page.locator(".frames img").count() >= 2  # key frames
         fid = card.get_attribute("data-finding-id")
