@@ -6,6 +6,7 @@ threshold). ``--config FILE`` overrides any subset with the same layout.
 
 from __future__ import annotations
 
+import copyreg
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,18 @@ VIEWS = ("side", "front", "oblique")
 MOVEMENTS = ("squat", "hinge", "hip_rotation_seated", "figure4", "hip_9090")  # hip tests: issue 13
 DEFAULTS_PATH = Path(__file__).resolve().parent / "rules" / "defaults.toml"
 _KNOWN_KEYS = {"enabled", "views", "movements", "unit", "direction", "min_confidence", *SEVERITIES}
+
+
+def _read_only(d: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(d)
+
+
+def _reduce_mapping_proxy(m: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[Any, Any]]]:
+    return _read_only, (dict(m),)
+
+
+# the settings are read-only mappings; live sends them to its helper process, so they pickle
+copyreg.pickle(MappingProxyType, _reduce_mapping_proxy)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,9 @@
   outline rounding during a hinge) on the last fraction of a second.
 - :class:`RepJudge` judges each finished rep with exactly the code ``analyze`` uses
   (:func:`movescreen.pipeline.compute_kinematics` with the one_euro filter on a window around
-  the rep, then :func:`movescreen.rules.engine.evaluate_rules`), on a worker thread by default.
+  the rep, then :func:`movescreen.rules.engine.evaluate_rules`), in the helper process by
+  default (:mod:`movescreen.helper_process`: off the interpreter that runs the model).
+- :class:`MaskMeasures` measures each fresh mask (feet, back outline) in that helper too.
 - :class:`CueGate` lets one cue per rep and rule through.
 
 The whole session (:meth:`LiveStep.session_sequence`) is what ``movescreen live`` analyses at the
@@ -35,7 +37,6 @@ Events are plain dicts with an ``event`` key (see ``docs/live.md``): ``calibrati
 from __future__ import annotations
 
 import math
-import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from movescreen.config import RulesConfig, load_config
+from movescreen.helper_process import HelperProcess
 from movescreen.kinematics.angles import compute_angle_table
 from movescreen.kinematics.core import mean_of_sides
 from movescreen.kinematics.filters import OneEuroFilter
@@ -728,120 +730,125 @@ class _Job:
     partial_reason: str
 
 
-class RepJudge:
-    """Judges each finished rep with ``analyze``'s code, inline or on a worker thread.
+@dataclass(frozen=True)
+class JudgedFinding:
+    """One finding of a judged rep: its event, and the raw numbers the cue gate needs."""
 
-    ``on_judged(job, events, movement)`` is called with each rep's events (on the worker thread
-    when ``asynchronous``); :meth:`drain` hands over the events ready so far.
+    event: Event
+    rule: str
+    severity: str
+    side: str
+    value: float
+    threshold: float
+    worst_frame: int
+    message: str
+
+
+@dataclass(frozen=True)
+class JudgedRep:
+    """What :func:`judge_rep` found for one rep (picklable: it comes back from the helper)."""
+
+    movement: str
+    event: Event
+    measured: bool  # a rep of the window's analysis overlapped the live detection
+    findings: tuple[JudgedFinding, ...]
+
+
+def judge_rep(job: _Job, config: RulesConfig) -> JudgedRep:
+    """Kinematics and rules on the rep's window: the same code as ``analyze``. Pure, so it runs
+    in the helper process (:mod:`movescreen.helper_process`) or inline alike."""
+    from movescreen.pipeline import AnalyzeOptions, compute_kinematics
+
+    kin = compute_kinematics(job.seq, AnalyzeOptions(movement=job.movement, filter="one_euro"))
+    rules = evaluate_rules(kin, config)
+    f0, fturn, f1 = job.frames
+    overlapping = [r for r in kin.reps if r.start_frame <= f1 and r.end_frame >= f0]
+    if overlapping:
+        rep = min(overlapping, key=lambda r: abs(r.turn_frame - fturn))
+        rec = rep.as_dict()
+        rec.pop("index")
+        partial = rep.partial or job.partial
+        reason = rep.partial_reason or job.partial_reason
+    else:
+        rep = None
+        rec = {"start_frame": f0, "turn_frame": fturn, "end_frame": f1,
+               "bottom_frame": fturn, "metrics": {}}
+        partial, reason = job.partial, job.partial_reason or "not measurable in its window"
+    rec.update(partial=partial, partial_reason=reason)
+    ev: Event = nan_safe({"event": "rep", "set": job.set_index, "rep": job.live_index,
+                          "movement": kin.movement, **rec})
+    found: list[JudgedFinding] = []
+    for f in rules.findings if rep is not None else ():
+        if f.rep != rep.index:  # type: ignore[union-attr]
+            continue
+        fd = f.as_dict()
+        fe: Event = nan_safe({
+            "event": "finding", "set": job.set_index, "rep": job.live_index,
+            "rule": f.rule, "severity": f.severity, "side": f.side,
+            "value": f.value, "threshold": f.threshold, "unit": f.unit,
+            "view": f.view, "confidence": f.confidence,
+            "frame_start": f.frame_start, "frame_end": f.frame_end,
+            "worst_frame": f.worst_frame, "message": f.message_client,
+            "message_clinician": f.message_clinician, "evidence": fd.get("evidence", {})})
+        found.append(JudgedFinding(fe, f.rule, f.severity, f.side, f.value, f.threshold,
+                                   f.worst_frame, f.message_client))
+    return JudgedRep(kin.movement, ev, rep is not None, tuple(found))
+
+
+class RepJudge:
+    """Judges each finished rep with ``analyze``'s code (:func:`judge_rep`), inline or in the
+    helper process.
+
+    The judged events are ready from :meth:`drain` (inline: also returned by :meth:`update`).
     """
 
-    def __init__(self, config: RulesConfig, gate: CueGate, *, asynchronous: bool,
+    def __init__(self, config: RulesConfig, gate: CueGate, helper: HelperProcess,
                  on_error: Callable[[BaseException], None] | None = None) -> None:
         self.config = config
         self.gate = gate
+        self.helper = helper
         self.on_error = on_error
         self.movement = "auto"  # the session keeps the first decision
         self.reps: list[Event] = []
         self.findings: list[Event] = []
         self._lock = threading.Lock()
         self._pending: list[Event] = []
-        self._jobs: queue.Queue[_Job | None] | None = None
-        self._worker: threading.Thread | None = None
-        if asynchronous:
-            self._jobs = queue.Queue()
-            self._worker = threading.Thread(target=self._work, name="movescreen-judge", daemon=True)
-            self._worker.start()
 
     def update(self, job: _Job) -> list[Event]:
         """Judge one rep: its events now (inline), or later from :meth:`drain`."""
-        if self._jobs is not None:
-            self._jobs.put(job)
-            return []
-        return self._judge(job)
+        self.helper.submit(judge_rep, (job, self.config), lambda res, err: self._judged(job, res, err))
+        return [] if self.helper.asynchronous else self.drain()
 
     def drain(self) -> list[Event]:
         with self._lock:
             out, self._pending = self._pending, []
         return out
 
-    def close(self, timeout_s: float) -> None:
-        if self._jobs is not None and self._worker is not None:
-            self._jobs.put(None)
-            self._worker.join(timeout=timeout_s)
-            self._jobs = None
-
-    def _work(self) -> None:
-        jobs = self._jobs
-        if jobs is None:
-            return
-        while True:
-            job = jobs.get()
-            if job is None:
-                return
-            try:
-                events = self._judge(job)
-            except Exception as e:  # noqa: BLE001 - one bad window must not end the session
-                if self.on_error is not None:
-                    self.on_error(e)
-                events = [{"event": "warning", "message": f"Rep {job.live_index} could not be judged ({e})."}]
+    def _judged(self, job: _Job, res: JudgedRep | None, err: BaseException | None) -> None:
+        if res is None:  # one bad window must not end the session
+            if self.on_error is not None and err is not None:
+                self.on_error(err)
             with self._lock:
-                self._pending += events
-
-    def _judge(self, job: _Job) -> list[Event]:
-        """Kinematics and rules on the rep's window: the same code as ``analyze``."""
-        from movescreen.pipeline import AnalyzeOptions, compute_kinematics
-
-        kin = compute_kinematics(job.seq, AnalyzeOptions(movement=job.movement, filter="one_euro"))
+                self._pending.append({"event": "warning",
+                                      "message": f"Rep {job.live_index} could not be judged ({err})."})
+            return
         with self._lock:
             # the session keeps the first squat or hinge; a rep read as "other" (a set-up, a
             # stretch between sets) is reported as such but does not decide the session
-            if self.movement == "auto" and kin.movement in LIVE_MOVEMENTS:
-                self.movement = kin.movement
-        rules = evaluate_rules(kin, self.config)
-        f0, fturn, f1 = job.frames
-        overlapping = [r for r in kin.reps if r.start_frame <= f1 and r.end_frame >= f0]
-        events: list[Event] = []
-        if overlapping:
-            rep = min(overlapping, key=lambda r: abs(r.turn_frame - fturn))
-            rec = rep.as_dict()
-            rec.pop("index")
-            partial = rep.partial or job.partial
-            reason = rep.partial_reason or job.partial_reason
-        else:
-            rep = None
-            rec = {"start_frame": f0, "turn_frame": fturn, "end_frame": f1,
-                   "bottom_frame": fturn, "metrics": {}}
-            partial, reason = job.partial, job.partial_reason or "not measurable in its window"
-        rec.update(partial=partial, partial_reason=reason)
-        ev: Event = {"event": "rep", "set": job.set_index, "rep": job.live_index,
-                     "movement": kin.movement, **rec}
-        events.append(nan_safe(ev))
-        with self._lock:
-            self.reps.append(events[-1])
-        if rep is None:
-            return events
-        for f in rules.findings:
-            if f.rep != rep.index:
-                continue
-            fd = f.as_dict()
-            fe: Event = nan_safe({
-                "event": "finding", "set": job.set_index, "rep": job.live_index,
-                "rule": f.rule, "severity": f.severity, "side": f.side,
-                "value": f.value, "threshold": f.threshold, "unit": f.unit,
-                "view": f.view, "confidence": f.confidence,
-                "frame_start": f.frame_start, "frame_end": f.frame_end,
-                "worst_frame": f.worst_frame, "message": f.message_client,
-                "message_clinician": f.message_clinician, "evidence": fd.get("evidence", {})})
-            events.append(fe)
-            with self._lock:
-                self.findings.append(fe)
-            if f.severity in CUE_SEVERITIES:
-                t_start, t_end = job.seg_times
-                events += self.gate.update(f.rule, f.severity, job.set_index, job.live_index, f.side,
-                                           f.value, f.threshold, "rep", frame=f.worst_frame,
-                                           time_s=float(t_end), fallback=f.message_client,
-                                           span_s=(t_start - 1.0, t_end))
-        return events
+            if self.movement == "auto" and res.movement in LIVE_MOVEMENTS:
+                self.movement = res.movement
+            events: list[Event] = [res.event]
+            self.reps.append(res.event)
+            for f in res.findings:
+                events.append(f.event)
+                self.findings.append(f.event)
+                if f.severity in CUE_SEVERITIES:
+                    t_start, t_end = job.seg_times
+                    events += self.gate.update(f.rule, f.severity, job.set_index, job.live_index, f.side,
+                                               f.value, f.threshold, "rep", frame=f.worst_frame,
+                                               time_s=float(t_end), fallback=f.message,
+                                               span_s=(t_start - 1.0, t_end))
+            self._pending += events
 
 
 class MaskMeasures:
@@ -850,55 +857,29 @@ class MaskMeasures:
     The same measures ``analyze``'s per-frame step makes (:func:`movescreen.step.mask_measures`:
     the feet on the mask and the back outline for either facing), kept per row so that the
     report at the end of the session needs neither the masks nor a second pass of the model.
-    Asynchronous (live): a worker thread measures beside inference through a bounded queue;
-    when it falls behind (a slow machine), the rows it could not take are counted in
-    ``skipped`` and their mask measures are missing (NaN) in the report, never guessed.
+    Asynchronous (live): measured in the helper process beside inference, at most
+    ``max_pending`` masks waiting; when it falls behind (a slow machine), the rows it could not
+    take are counted in ``skipped`` and their mask measures are missing (NaN) in the report,
+    never guessed.
     """
 
-    def __init__(self, *, asynchronous: bool, max_queue: int = 64) -> None:
+    def __init__(self, helper: HelperProcess) -> None:
+        self.helper = helper
         self.columns: dict[int, dict[str, float]] = {}
         self.back: dict[int, dict[str, dict[str, Any] | None]] = {}
         self.skipped = 0
         self._lock = threading.Lock()
-        self._q: queue.Queue[tuple[int, MaskCrop, np.ndarray] | None] | None = None
-        self._worker: threading.Thread | None = None
-        if asynchronous:
-            self._q = queue.Queue(maxsize=max_queue)
-            self._worker = threading.Thread(target=self._work, name="movescreen-masks", daemon=True)
-            self._worker.start()
 
     def update(self, row: int, mask: MaskCrop, image_xyz: np.ndarray) -> None:
-        if self._q is None:
-            self._measure(row, mask, image_xyz)
-            return
-        try:
-            self._q.put_nowait((row, mask, image_xyz))
-        except queue.Full:
-            self.skipped += 1
-
-    def close(self, timeout_s: float) -> None:
-        if self._q is not None and self._worker is not None:
-            self._q.put(None)
-            self._worker.join(timeout=timeout_s)
-            self._q = None
-
-    def _measure(self, row: int, mask: MaskCrop, image_xyz: np.ndarray) -> None:
         from movescreen.step import mask_measures
 
-        columns, back = mask_measures(mask, image_xyz)
-        with self._lock:
-            self.columns[row], self.back[row] = columns, back
+        def done(res: Any, err: BaseException | None) -> None:
+            if res is not None:  # a bad mask leaves its row unmeasured (NaN)
+                with self._lock:
+                    self.columns[row], self.back[row] = res
 
-    def _work(self) -> None:
-        q = self._q
-        while q is not None:
-            item = q.get()
-            if item is None:
-                return
-            try:
-                self._measure(*item)
-            except Exception:  # noqa: BLE001 - a bad mask leaves its row unmeasured (NaN)
-                pass
+        if not self.helper.submit(mask_measures, (mask, np.asarray(image_xyz)), done, droppable=True):
+            self.skipped += 1
 
 
 # ---------------------------------------------------------------------------- the driver
@@ -920,8 +901,8 @@ class LiveStep:
     calibration_s, calibration_timeout_s : float
         Seconds of frames with a person used for the baseline; longest wait for stillness.
     judge_async : bool
-        Judge finished reps on a worker thread (live) or inside :meth:`push` (deterministic, for
-        files played as fast as possible and for tests).
+        Judge finished reps and measure the masks in the helper process (live), or inside
+        :meth:`push` (deterministic, for files played as fast as possible and for tests).
     history_s : float
         Longest stretch of depth signal searched for reps, seconds.
     mask_keep_s : float
@@ -932,7 +913,7 @@ class LiveStep:
     bridge_s : float
         Gaps of dropped frames up to this long are bridged for the rep search.
     on_error : callable, optional
-        Receives exceptions raised while judging on the worker thread (they also become
+        Receives exceptions raised while judging a rep (they also become
         ``warning`` events).
     """
 
@@ -970,9 +951,10 @@ class LiveStep:
         self.phases = PhaseTracker()
         self.gate = CueGate()
         self.mid_rep = MidRepCues(self.config)
-        self.judge = RepJudge(self.config, self.gate, asynchronous=judge_async, on_error=on_error)
+        self.helper = HelperProcess(asynchronous=judge_async, max_pending=64)
+        self.judge = RepJudge(self.config, self.gate, self.helper, on_error=on_error)
         self.judge.movement = movement
-        self.mask_measures = MaskMeasures(asynchronous=judge_async)
+        self.mask_measures = MaskMeasures(self.helper)
         self.rep_count = 0  # full reps in the current set
         self.set_index = 1
         self._live_index = 0  # reps handed to the judge in this set
@@ -1024,11 +1006,11 @@ class LiveStep:
     def finish(self, timeout_s: float = 60.0) -> list[Event]:
         """End the session: judge the reps not yet judged (also one cut off by the end).
 
-        Waits for the worker thread (up to ``timeout_s``) and returns the remaining events.
+        Waits for the helper process (up to ``timeout_s``), stops it and returns the
+        remaining events.
         """
         events = self._reps(final=True) if self.requested_movement not in HIP_TESTS else []
-        self.judge.close(timeout_s)
-        self.mask_measures.close(timeout_s)
+        self.helper.close(timeout_s)
         return events + self.judge.drain()
 
     def reset_count(self) -> Event:
