@@ -596,6 +596,11 @@ def run_live(
             from movescreen.kinematics.hip_rotation import protocol_text
 
             emit({"event": "protocol", "movement": movement, "text": protocol_text(movement)})
+        if own_backend and (pace or is_camera):
+            # the model's first call takes about 3 frames' time (its graph starts): make it on
+            # an empty picture now, not on the first frame of the session (which it would
+            # make the next frames wait for, and drop)
+            backend.process(np.zeros((info.height, info.width, 3), np.uint8), 0)
         grabber = FrameGrabber(src, pace=pace and not is_camera, lossless=not pace and not is_camera).start()
         last_image = _loop(src, grabber, backend, step, emit, summary, speaker,
                            recorder, headless=headless, is_camera=is_camera,
