@@ -110,3 +110,29 @@ def test_when_the_helper_dies_its_job_and_the_next_ones_run_in_the_caller():
         helper.close()
     assert helper.fell_back
     assert [r for r, _ in got.items] == [2, 4]
+
+
+def test_a_job_done_before_its_callback_is_attached_calls_back_without_hanging(monkeypatch):
+    # found under a CPU hog: a mask job finished before submit attached its callback, which
+    # then ran at once in the submitting thread and waited for a lock that thread held
+    import concurrent.futures as cf
+
+    helper = HelperProcess(asynchronous=True)
+
+    def done_at_once(fn, *args):
+        f: cf.Future = cf.Future()
+        f.set_result(fn(*args))
+        return f
+
+    monkeypatch.setattr(helper._pool, "submit", done_at_once)
+    got = Results()
+    t = threading.Thread(target=helper.submit, args=(_slow, (3, 0.0), got), daemon=True)
+    t.start()
+    t.join(30)
+    try:
+        assert not t.is_alive(), "submit hung"
+        assert got.items == [(3, None)]
+    finally:
+        monkeypatch.undo()
+        if not t.is_alive():  # a hung submit holds the lock close() needs
+            helper.close()

@@ -84,6 +84,7 @@ class HelperProcess:
         already wait.
         """
         pool = self._pool
+        fut: cf.Future[Any] | None = None
         if pool is not None:
             with self._lock:
                 if droppable and self._droppable >= self.max_pending:
@@ -95,8 +96,10 @@ class HelperProcess:
                 else:
                     self._pending.add(fut)
                     self._droppable += droppable
-                    fut.add_done_callback(lambda f: self._done(f, on_done, droppable, fn, args))
-                    return True
+        if fut is not None:
+            # outside the lock: a job already done calls back at once, in this thread
+            fut.add_done_callback(lambda f: self._done(f, on_done, droppable, fn, args))
+            return True
         _run_inline(fn, args, on_done)
         return True
 
