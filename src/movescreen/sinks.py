@@ -443,7 +443,12 @@ class H264Writer:
             padded = np.zeros((h + h % 2, w + w % 2, 3), np.uint8)
             padded[:h, :w] = image_bgr
             image_bgr = padded
-        return self._av.VideoFrame.from_ndarray(np.ascontiguousarray(image_bgr), format="bgr24")
+        import cv2
+
+        # OpenCV's BGR -> I420 is BT.601 limited range, as swscale's default (within 1 level),
+        # at about half swscale's CPU; x264 then takes the planes as they are
+        yuv = cv2.cvtColor(np.ascontiguousarray(image_bgr), cv2.COLOR_BGR2YUV_I420)
+        return self._av.VideoFrame.from_ndarray(yuv, format="yuv420p")
 
     def write(self, image_bgr: Any, time_s: float) -> None:
         """Encode one frame: a BGR image, or what :meth:`prepare` made of one."""
