@@ -626,6 +626,13 @@ def run_live(
         if step is not None:
             for ev in step.finish():
                 _handle(ev, emit, summary, speaker)
+            if step.mask_measures.skipped:
+                warn(f"The back outline and the feet were not measured on {step.mask_measures.skipped} "
+                     "frames (the computer fell behind); the lower back and the feet are judged on "
+                     "the other frames.")
+            if step.helper.fell_back:
+                warn("The helper process stopped during the session; its work was done in the "
+                     "main loop from then on, which may have dropped more frames.")
             for k, v in summarize_session(step).items():
                 if hasattr(summary, k):
                     setattr(summary, k, v)

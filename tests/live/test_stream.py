@@ -205,3 +205,40 @@ def test_a_rep_read_as_other_does_not_decide_the_session_nor_end_it() -> None:
     assert step.movement == "auto"
     assert not _by(events, "finding")
     assert _by(events, "calibration")
+
+
+def test_masks_the_helper_cannot_take_are_counted_and_left_unmeasured():
+    from movescreen.helper_process import HelperProcess
+    from movescreen.stream import MaskMeasures
+    from movescreen.types import MaskCrop
+
+    helper = HelperProcess(asynchronous=True, max_pending=0)  # a helper that is always behind
+    measures = MaskMeasures(helper)
+    try:
+        measures.update(0, MaskCrop(0, 0, np.zeros((10, 10), np.uint8)), np.zeros((33, 3), np.float32))
+    finally:
+        helper.close()
+    assert measures.skipped == 1
+    assert 0 not in measures.columns and 0 not in measures.back  # missing, not guessed
+
+
+def test_async_mask_measures_equal_the_inline_ones():
+    from movescreen.helper_process import HelperProcess
+    from movescreen.stream import MaskMeasures
+
+    motion = synthetic.make_motion("hinge", facing="right", depth=[0.0, 0.5, 1.0], arms="down")
+    seq = synthetic.add_silhouette_masks(motion, spine_curvature_deg=30.0)
+    rows = sorted(seq.masks)
+    out = []
+    for asynchronous in (True, False):
+        helper = HelperProcess(asynchronous=asynchronous)
+        measures = MaskMeasures(helper)
+        try:
+            for r in rows:
+                measures.update(r, seq.masks[r], seq.image_xyz[r])
+        finally:
+            helper.close()
+        out.append((measures.columns, measures.back))
+    assert out[0][0].keys() == set(rows)
+    assert any(b is not None for traces in out[0][1].values() for b in traces.values())  # traced
+    assert repr(out[0]) == repr(out[1])  # the same numbers (NaN included) from the helper
