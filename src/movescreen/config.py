@@ -103,7 +103,8 @@ class RulesConfig:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
-            from movescreen.config_schema import validate_config  # typed check (imports this module)
+            # the typed check (config_schema imports this module, so it is imported here)
+            from movescreen.config_schema import validate_config
 
             return validate_config(tomllib.load(f), path)
     except FileNotFoundError as e:

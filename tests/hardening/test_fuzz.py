@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
