@@ -394,6 +394,29 @@ def read_angles_csv(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     return out
 
 
+def _yuv420_frame(av: Any, yuv: np.ndarray, width: int, height: int) -> Any:
+    """A yuv420p ``VideoFrame`` from OpenCV's I420 array (even ``width`` and ``height``), with
+    every byte of each plane's rows written: the columns past the picture repeat its last
+    column. x264 reads a little past an odd chroma width (a luma width of 4k + 2), so padding
+    left as allocated made the same input encode to different bytes from run to run."""
+    frame = av.VideoFrame(width, height, "yuv420p")
+    flat = yuv.reshape(-1)
+    cw, ch = width // 2, height // 2
+    y_end, u_end = width * height, width * height + cw * ch
+    planes = (flat[:y_end].reshape(height, width), flat[y_end:u_end].reshape(ch, cw),
+              flat[u_end:u_end + cw * ch].reshape(ch, cw))
+    for plane, arr in zip(frame.planes, planes):
+        pw = arr.shape[1]
+        if plane.line_size == pw:
+            plane.update(np.ascontiguousarray(arr))
+            continue
+        buf = np.empty((arr.shape[0], plane.line_size), np.uint8)
+        buf[:, :pw] = arr
+        buf[:, pw:] = arr[:, -1:]
+        plane.update(buf)
+    return frame
+
+
 class H264Writer:
     """Write BGR frames to an H.264 MP4 (yuv420p) that browsers play, keeping their timestamps.
 
@@ -448,7 +471,7 @@ class H264Writer:
         # OpenCV's BGR -> I420 is BT.601 limited range, as swscale's default (within 1 level),
         # at about half swscale's CPU; x264 then takes the planes as they are
         yuv = cv2.cvtColor(np.ascontiguousarray(image_bgr), cv2.COLOR_BGR2YUV_I420)
-        return self._av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        return _yuv420_frame(self._av, yuv, image_bgr.shape[1], image_bgr.shape[0])
 
     def write(self, image_bgr: Any, time_s: float) -> None:
         """Encode one frame: a BGR image, or what :meth:`prepare` made of one."""
