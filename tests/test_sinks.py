@@ -142,9 +142,10 @@ def test_encoder_input_has_every_row_byte_written_so_the_same_frames_encode_the_
     # tests under load)
     import hashlib
 
+    import av
     import cv2
 
-    from movescreen.sinks import H264Writer
+    from movescreen.sinks import H264Writer, _yuv420_frame
 
     rng = np.random.default_rng(1)
     base = cv2.GaussianBlur(rng.integers(0, 255, (180, 322, 3), dtype=np.uint8), (0, 0), 3)
@@ -153,10 +154,11 @@ def test_encoder_input_has_every_row_byte_written_so_the_same_frames_encode_the_
         path = tmp_path / f"v{run}.mp4"
         with H264Writer(path, 30.0) as w:
             for i in range(12):
-                vf = w.prepare(np.roll(base, 4 * i, axis=1))
+                prepared = w.prepare(np.roll(base, 4 * i, axis=1))
+                vf = _yuv420_frame(av, prepared.yuv, prepared.width, prepared.height)
                 for plane in vf.planes:
                     rows = np.frombuffer(bytes(plane), np.uint8).reshape(plane.height, plane.line_size)
                     assert (rows[:, plane.width:] == rows[:, plane.width - 1:plane.width]).all()
-                w.write(vf, i / 30)
+                w.write(prepared, i / 30)
         digests.add(hashlib.sha256(path.read_bytes()).hexdigest())
     assert len(digests) == 1

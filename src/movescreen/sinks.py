@@ -21,6 +21,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -394,6 +395,15 @@ def read_angles_csv(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     return out
 
 
+@dataclass(frozen=True)
+class PreparedImage:
+    """A picture as the encoder's I420 planes (OpenCV's layout: Y, then U, then V)."""
+
+    yuv: np.ndarray
+    width: int
+    height: int
+
+
 def _yuv420_frame(av: Any, yuv: np.ndarray, width: int, height: int) -> Any:
     """A yuv420p ``VideoFrame`` from OpenCV's I420 array (even ``width`` and ``height``), with
     every byte of each plane's rows written: the columns past the picture repeat its last
@@ -458,24 +468,27 @@ class H264Writer:
         self._stream: Any = None
         self._last_pts = -1
 
-    def prepare(self, image_bgr: np.ndarray) -> Any:
-        """The encoder's input frame for a BGR image (padded to even sizes). Pure, so it can run
-        on another thread than :meth:`write` (the annotated video's draw thread does)."""
+    def prepare(self, image_bgr: np.ndarray) -> PreparedImage:
+        """The encoder's input planes for a BGR image (padded to even sizes). Pure, so it can run
+        on another thread than :meth:`write` (the annotated video's draw thread does); the
+        ``VideoFrame`` itself is made in :meth:`write`, on the encoding thread (made on the draw
+        thread while x264 encoded, the same input gave different files under load)."""
+        import cv2
+
         h, w = image_bgr.shape[:2]
         if h % 2 or w % 2:
             padded = np.zeros((h + h % 2, w + w % 2, 3), np.uint8)
             padded[:h, :w] = image_bgr
             image_bgr = padded
-        import cv2
-
         # OpenCV's BGR -> I420 is BT.601 limited range, as swscale's default (within 1 level),
         # at about half swscale's CPU; x264 then takes the planes as they are
         yuv = cv2.cvtColor(np.ascontiguousarray(image_bgr), cv2.COLOR_BGR2YUV_I420)
-        return _yuv420_frame(self._av, yuv, image_bgr.shape[1], image_bgr.shape[0])
+        return PreparedImage(yuv, image_bgr.shape[1], image_bgr.shape[0])
 
     def write(self, image_bgr: Any, time_s: float) -> None:
         """Encode one frame: a BGR image, or what :meth:`prepare` made of one."""
-        vf = image_bgr if isinstance(image_bgr, self._av.VideoFrame) else self.prepare(image_bgr)
+        prepared = image_bgr if isinstance(image_bgr, PreparedImage) else self.prepare(image_bgr)
+        vf = _yuv420_frame(self._av, prepared.yuv, prepared.width, prepared.height)
         if self._stream is None:
             self._stream = self._container.add_stream(
                 "libx264", rate=self._fraction(self.fps).limit_denominator(1001), options=self._options
