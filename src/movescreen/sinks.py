@@ -407,8 +407,9 @@ class PreparedImage:
 def _yuv420_frame(av: Any, yuv: np.ndarray, width: int, height: int) -> Any:
     """A yuv420p ``VideoFrame`` from OpenCV's I420 array (even ``width`` and ``height``), with
     every byte of each plane's rows written: the columns past the picture repeat its last
-    column. x264 reads a little past an odd chroma width (a luma width of 4k + 2), so padding
-    left as allocated made the same input encode to different bytes from run to run."""
+    column. With the padding left as allocated, a 322 px wide input encoded to different bytes
+    from run to run; written, it did not. (Some other widths still vary under load for a
+    reason not found: docs/pipeline.md.)"""
     frame = av.VideoFrame(width, height, "yuv420p")
     flat = yuv.reshape(-1)
     cw, ch = width // 2, height // 2
