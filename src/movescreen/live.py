@@ -9,7 +9,9 @@ Per frame: pose (MediaPipe, with segmentation masks for the back outline) -> the
 :class:`movescreen.stream.LiveStep` (causal filter, phase, rep detection, mid-rep cues; each
 finished rep judged with the same kinematics and rules as ``analyze``) -> the overlay in a window
 (skeleton, key angles, rep count and phase, fps and latency, the latest cue), or JSON lines on
-``out`` with ``headless=True``. Cues can be spoken (:mod:`movescreen.speech`).
+``out`` with ``headless=True``. Cues can be spoken (:mod:`movescreen.speech`). With the window,
+the loop runs on a thread of its own and the main thread draws and shows the pictures
+(:class:`LiveWindow`), so drawing and the window's event handling do not delay the next frame.
 
 ``record_dir`` saves the frames processed to ``session.mp4`` (H.264, their own timestamps) and,
 when the session ends for any reason (end of file, q, Ctrl-C, the camera gone), runs the full
@@ -602,9 +604,18 @@ def run_live(
             # make the next frames wait for, and drop)
             backend.process(np.zeros((info.height, info.width, 3), np.uint8), 0)
         grabber = FrameGrabber(src, pace=pace and not is_camera, lossless=not pace and not is_camera).start()
-        last_image = _loop(src, grabber, backend, step, emit, summary, speaker,
-                           recorder, headless=headless, is_camera=is_camera,
-                           max_duration_s=max_duration_s, t_start=t_start)
+        timing = _Timing(t_start)
+        window = None if headless else LiveWindow(timing, wait_for_window=grabber.lossless)
+        try:
+            with _Stop() as stop:
+                def loop() -> Image | None:
+                    return _loop(src, grabber, backend, step, emit, summary, speaker, recorder,
+                                 window=window, timing=timing, stop=stop, is_camera=is_camera,
+                                 max_duration_s=max_duration_s, t_start=t_start)
+
+                last_image = loop() if window is None else _run_windowed(loop, window, stop)
+        finally:
+            _finish_timing(summary, timing, t_start)
     except BaseException as e:  # the session so far is still summarised and saved below
         interrupted = isinstance(e, KeyboardInterrupt)
         summary.stopped_by = "interrupted" if interrupted else "error"
@@ -669,18 +680,160 @@ def _handle(ev: Event, emit: Callable[[Event], None], summary: LiveSummary, spea
     emit(ev)
 
 
+class _Timing:
+    """Capture -> result-shown latencies, and the processing rate shown in the overlay."""
+
+    def __init__(self, t_start: float) -> None:
+        self.t_start = t_start
+        self.latencies: list[float] = []
+        self.series: list[tuple[float, float]] = []
+        self._recent: deque[float] = deque(maxlen=30)
+
+    def record(self, caps: list[float], t_done: float) -> None:
+        for tc in caps:  # one frame, or several shown at once (the letterbox rule's, a skipped picture's)
+            self.latencies.append(t_done - tc)
+            self.series.append((t_done - self.t_start, 1000 * (t_done - tc)))
+            self._recent.append(t_done)
+
+    def status(self) -> dict[str, float]:
+        r = self._recent
+        fps = (len(r) - 1) / (r[-1] - r[0]) if len(r) > 1 and r[-1] > r[0] else 0.0
+        return {"fps": fps,
+                "latency_ms": 1000 * float(np.median(self.latencies[-15:])) if self.latencies else 0.0}
+
+
+@dataclass
+class _Picture:
+    """One picture for the window: the frame, what the step made of it (None: show it as it is)
+    and the capture times of the frames whose results it is the first to show."""
+
+    image: Image
+    out: StepOutput | None
+    status: dict[str, Any]
+    caps: list[float]
+
+
+class LiveWindow:
+    """The live window, drawn on the main thread while the loop runs on another.
+
+    The loop hands over each picture with :meth:`show` and goes on with the next frame: drawing
+    the overlay, ``imshow`` and the key poll (about 4-5 ms a frame, most of it Qt's event
+    handling) no longer add to the time between two inferences. Paced or from a camera, a picture
+    not yet shown is replaced by the newer one (the loop never waits for the window; the newer
+    picture carries the older one's capture times, so its latency still counts). Unpaced, the
+    loop waits until the window has taken the previous picture, so every frame is shown.
+
+    All of OpenCV's window calls stay on the thread that made the window (Qt's rule); the keys
+    reach the loop as flags: :attr:`quit`, :attr:`paused`, :meth:`take_resets`.
+    """
+
+    def __init__(self, timing: _Timing, *, wait_for_window: bool) -> None:
+        import cv2
+
+        self._cv2 = cv2
+        self._timing = timing
+        self._wait = wait_for_window
+        self._cond = threading.Condition()
+        self._pending: _Picture | None = None
+        self._sized = False
+        self.quit = False
+        self.paused = False
+        self._resets = 0
+        self.shown = 0
+
+    # --- the loop's side -------------------------------------------------------------------
+    def show(self, picture: _Picture) -> None:
+        with self._cond:
+            if self._wait:
+                while self._pending is not None and not self.quit:
+                    self._cond.wait(0.1)
+            elif self._pending is not None:
+                picture.caps = self._pending.caps + picture.caps
+            self._pending = picture
+            self._cond.notify_all()
+
+    def take_resets(self) -> int:
+        with self._cond:
+            n, self._resets = self._resets, 0
+            return n
+
+    # --- the window's side (the main thread) ----------------------------------------------
+    def run(self, loop: threading.Thread) -> None:
+        """Show pictures until the loop ends; a key poll at least every 30 ms keeps the window alive."""
+        while True:
+            with self._cond:
+                if self._pending is None and loop.is_alive():
+                    self._cond.wait(0.03)
+                picture, self._pending = self._pending, None
+                self._cond.notify_all()
+            if picture is None:
+                if not loop.is_alive():
+                    return
+                self._key(self._cv2.waitKey(1))
+                continue
+            self._show(picture)
+
+    def _show(self, p: _Picture) -> None:
+        cv2 = self._cv2
+        if p.out is None:
+            img = p.image
+        else:
+            img = draw_live_overlay(p.image, p.out, {**p.status, **self._timing.status()})
+            if not self._sized:  # the first overlaid picture sets the window's size
+                h, w = img.shape[:2]
+                k = min(1.0, MAX_WINDOW[0] / w, MAX_WINDOW[1] / h)
+                cv2.resizeWindow(WINDOW_NAME, round(w * k), round(h * k))
+                self._sized = True
+        cv2.imshow(WINDOW_NAME, img)
+        key = cv2.waitKey(1)
+        self.shown += 1
+        self._timing.record(p.caps, time.perf_counter())
+        self._key(key)
+
+    def _key(self, key: int) -> None:
+        key &= 0xFF
+        closed = self._sized and self._cv2.getWindowProperty(WINDOW_NAME, self._cv2.WND_PROP_VISIBLE) < 1
+        with self._cond:
+            if key in (ord("q"), 27) or closed:
+                self.quit = True
+            elif key == ord("r"):
+                self._resets += 1
+            elif key == ord(" "):
+                self.paused = not self.paused
+            self._cond.notify_all()
+
+
+def _run_windowed(loop: Callable[[], Image | None], window: LiveWindow, stop: _Stop) -> Image | None:
+    """Run ``loop`` on a thread while this (the main) thread runs the window; its result or error."""
+    result: list[Image | None] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(loop())
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread below
+            error.append(e)
+
+    th = threading.Thread(target=target, name="movescreen-live-loop", daemon=True)
+    th.start()
+    try:
+        window.run(th)
+    except BaseException:  # a second Ctrl-C, or the window failing: end the loop first
+        stop.flag = True
+        window.quit = True
+        th.join(timeout=30)
+        raise
+    th.join()
+    if error:
+        raise error[0]
+    return result[0] if result else None
+
+
 def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
           emit: Callable[[Event], None],
           summary: LiveSummary, speaker: Any, recorder: SessionRecorder | None, *,
-          headless: bool, is_camera: bool, max_duration_s: float | None,
-          t_start: float) -> Image | None:
-    cv2: Any = None
-    if not headless:
-        import cv2 as _cv2
-
-        cv2 = _cv2
-    latencies: list[float] = []
-    recent: deque[float] = deque(maxlen=30)  # processing times for the fps shown
+          window: LiveWindow | None, timing: _Timing, stop: _Stop, is_camera: bool,
+          max_duration_s: float | None, t_start: float) -> Image | None:
     paused = False
     last_out: StepOutput | None = None
     last_image: Image | None = None
@@ -723,111 +876,94 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
         summary.frames_processed += 1
         return res
 
-    with _Stop() as stop:
-        while True:
-            if stop.flag:
-                summary.stopped_by = "interrupted"
+    while True:
+        if stop.flag:
+            summary.stopped_by = "interrupted"
+            break
+        if window is not None and window.quit:
+            summary.stopped_by = "quit"
+            break
+        if max_duration_s is not None and time.perf_counter() - t_start >= max_duration_s:
+            summary.stopped_by = "time_limit"
+            break
+        item = grabber.get(0.1)
+        if item is None:
+            if grabber.finished:
+                if grabber.error is not None:
+                    e = grabber.error
+                    summary.stopped_by, summary.error = "error", str(e)
+                    emit({"event": "error", "message": str(e) if isinstance(e, MovescreenError)
+                          else f"The video source failed ({type(e).__name__}: {e})."})
+                elif is_camera:
+                    msg = (src.warnings[-1] if src.warnings else
+                           "The camera stopped sending pictures; the session was ended.")
+                    summary.stopped_by, summary.error = "camera_lost", msg
+                    emit({"event": "error", "message": msg})
                 break
-            if max_duration_s is not None and time.perf_counter() - t_start >= max_duration_s:
-                summary.stopped_by = "time_limit"
-                break
-            item = grabber.get(0.1)
-            if item is None:
-                if grabber.finished:
-                    if grabber.error is not None:
-                        e = grabber.error
-                        summary.stopped_by, summary.error = "error", str(e)
-                        emit({"event": "error", "message": str(e) if isinstance(e, MovescreenError)
-                              else f"The video source failed ({type(e).__name__}: {e})."})
-                    elif is_camera:
-                        msg = (src.warnings[-1] if src.warnings else
-                               "The camera stopped sending pictures; the session was ended.")
-                        summary.stopped_by, summary.error = "camera_lost", msg
-                        emit({"event": "error", "message": msg})
-                    break
-                if cv2 is not None and last_image is not None:
-                    key = cv2.waitKey(1) & 0xFF
-                    if key in (ord("q"), 27):
-                        summary.stopped_by = "quit"
-                        break
+            continue
+        frame, t_cap = item
+        if window is not None:
+            for _ in range(window.take_resets()):
+                emit(step.reset_count())
+            paused = window.paused
+        if not fstep.decided and not grabber.lossless:
+            # Paced or from a camera, the first frames only decide the letterbox rule (the
+            # picture inside black bars, from 12 frames as analyze does) and are not run
+            # through the model: holding them and inferring all 12 at once would make the
+            # newest-frame mailbox drop the ~0.4 s that follow, where a lift may start.
+            # They count as dropped; the session starts at the 12th frame.
+            box_frames.append(frame.image)
+            if len(box_frames) < LETTERBOX_FRAMES:
+                summary.frames_letterbox += 1
+                if window is not None:
+                    window.show(_Picture(frame.image, None, {}, []))
                 continue
-            frame, t_cap = item
-            if not fstep.decided and not grabber.lossless:
-                # Paced or from a camera, the first frames only decide the letterbox rule (the
-                # picture inside black bars, from 12 frames as analyze does) and are not run
-                # through the model: holding them and inferring all 12 at once would make the
-                # newest-frame mailbox drop the ~0.4 s that follow, where a lift may start.
-                # They count as dropped; the session starts at the 12th frame.
-                box_frames.append(frame.image)
-                if len(box_frames) < LETTERBOX_FRAMES:
-                    summary.frames_letterbox += 1
-                    if cv2 is not None:
-                        cv2.imshow(WINDOW_NAME, frame.image)
-                        cv2.waitKey(1)
-                    continue
-                fstep.decide_content_box(box_frames)
-                box_frames.clear()
-            if paused:
-                summary.frames_paused += 1
-            else:
-                # the one per-frame step analyze and batch use: letterbox rule (first frames),
-                # pose, subject; the mask work is LiveStep's (on its worker thread)
-                held[frame.index] = (frame, t_cap)
-                for r in fstep.update(frame):
-                    slow()
-                    f_cap = held.pop(r.index)
-                    last_out = _push(r, *f_cap)
-                    done_caps.append(f_cap[1])
-            if not fstep.decided or last_out is None:
-                if cv2 is not None:  # the first frames, before the content box is known
-                    cv2.imshow(WINDOW_NAME, frame.image)
-                    cv2.waitKey(1)
-                continue
-            if cv2 is not None:
-                now = time.perf_counter()
-                fps = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else 0.0
-                status = {"fps": fps, "latency_ms": 1000 * np.median(latencies[-15:]) if latencies else 0.0,
-                          "dropped": grabber.dropped, "movement": step.movement,
-                          "cue": cue_text if now < cue_until else "", "cue_severity": cue_sev,
-                          "message": message, "paused": paused}
-                img = draw_live_overlay(frame.image if not paused or last_image is None else last_image,
-                                        last_out, status)
-                if last_image is None:  # the first picture sets the window's size
-                    h, w = img.shape[:2]
-                    k = min(1.0, MAX_WINDOW[0] / w, MAX_WINDOW[1] / h)
-                    cv2.resizeWindow(WINDOW_NAME, round(w * k), round(h * k))
-                if not paused:
-                    last_image = frame.image
-                cv2.imshow(WINDOW_NAME, img)
-                key = cv2.waitKey(1) & 0xFF
-                if key in (ord("q"), 27):
-                    summary.stopped_by = "quit"
-                    break
-                if key == ord("r"):
-                    emit(step.reset_count())
-                if key == ord(" "):
-                    paused = not paused
-                if cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) < 1:
-                    summary.stopped_by = "quit"
-                    break
-            t_done = time.perf_counter()
-            for tc in done_caps:  # one frame, or the first frames at once (letterbox rule)
-                latencies.append(t_done - tc)
-                summary.latency_series.append((t_done - t_start, 1000 * (t_done - tc)))
-                recent.append(t_done)
+            fstep.decide_content_box(box_frames)
+            box_frames.clear()
+        if paused:
+            summary.frames_paused += 1
+        else:
+            # the one per-frame step analyze and batch use: letterbox rule (first frames),
+            # pose, subject; the mask work is LiveStep's (in the helper process)
+            held[frame.index] = (frame, t_cap)
+            for r in fstep.update(frame):
+                slow()
+                f_cap = held.pop(r.index)
+                last_out = _push(r, *f_cap)
+                done_caps.append(f_cap[1])
+        if not fstep.decided or last_out is None:
+            if window is not None:  # the first frames, before the content box is known
+                window.show(_Picture(frame.image, None, {}, []))
+            continue
+        if window is not None:
+            now = time.perf_counter()
+            status = {"dropped": grabber.dropped, "movement": step.movement,
+                      "cue": cue_text if now < cue_until else "", "cue_severity": cue_sev,
+                      "message": message, "paused": paused}
+            shown = frame.image if not paused or last_image is None else last_image
+            if not paused:
+                last_image = frame.image
+            window.show(_Picture(shown, last_out, status, done_caps))
+            done_caps = []
+        else:
+            timing.record(done_caps, time.perf_counter())
             done_caps.clear()
-        for r in fstep.flush():  # a source shorter than the letterbox rule's frames
-            _push(r, *held.pop(r.index))
-    summary.duration_s = time.perf_counter() - t_start
-    summary.fps = summary.frames_processed / summary.duration_s if summary.duration_s > 0 else 0.0
-    if latencies:
-        lat = np.asarray(latencies) * 1000
-        summary.latency_p50_ms = float(np.percentile(lat, 50))
-        summary.latency_p95_ms = float(np.percentile(lat, 95))
-        summary.latency_max_ms = float(lat.max())
+    for r in fstep.flush():  # a source shorter than the letterbox rule's frames
+        _push(r, *held.pop(r.index))
     if judge_delays:
         summary.judge_delay_max_ms = 1000 * max(judge_delays)
     return last_image
+
+
+def _finish_timing(summary: LiveSummary, timing: _Timing, t_start: float) -> None:
+    summary.duration_s = time.perf_counter() - t_start
+    summary.fps = summary.frames_processed / summary.duration_s if summary.duration_s > 0 else 0.0
+    summary.latency_series = timing.series
+    if timing.latencies:
+        lat = np.asarray(timing.latencies) * 1000
+        summary.latency_p50_ms = float(np.percentile(lat, 50))
+        summary.latency_p95_ms = float(np.percentile(lat, 95))
+        summary.latency_max_ms = float(lat.max())
 
 
 def _show_summary(image: Image, lines: list[str], hold_s: float) -> None:
@@ -984,5 +1120,5 @@ def _report_from_live(video: Path, out: Path, options: Any, measured: tuple[Any,
     return report
 
 
-__all__ = ["FrameGrabber", "LiveSummary", "SessionRecorder", "draw_live_overlay", "run_live",
+__all__ = ["FrameGrabber", "LiveSummary", "LiveWindow", "SessionRecorder", "draw_live_overlay", "run_live",
            "summary_lines"]

@@ -101,17 +101,22 @@ def test_window_shows_the_overlay_and_the_summary(xvfb, tmp_path) -> None:
 KEYS_CHILD = """
 import json, sys
 import cv2
-real_wait = cv2.waitKey
-calls = [0]
+real_wait, real_show = cv2.waitKey, cv2.imshow
+shown = [0]
 script = {40: ord("r"), 55: ord(" "), 70: ord(" "), 90: ord("q")}
 
 
-def scripted_wait(ms):  # a person at the keyboard: r, space, space, q
-    calls[0] += 1
+def counted_show(name, image):
+    shown[0] += 1
+    real_show(name, image)
+
+
+def scripted_wait(ms):  # a person at the keyboard: r, space, space, q after those pictures
     key = real_wait(ms)
-    return script.get(calls[0], key)
+    return script.pop(shown[0], key)
 
 
+cv2.imshow = counted_show
 cv2.waitKey = scripted_wait
 from movescreen.live import run_live
 s = run_live(sys.argv[1], headless=False, pace=False, summary_hold_s=0,
