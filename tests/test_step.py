@@ -106,3 +106,57 @@ def test_no_profiles_without_the_letterbox_rule_or_after_it():
     step = FrameStep(FakeBackend([]), letterbox_frames=1)
     _run(step, [f])
     assert step.prepare(f).bars is None
+
+
+class CropRecordingBackend(FakeBackend):
+    """Records the crop and whether the picture was empty (a tracker reset) at every call."""
+
+    def __init__(self, script):
+        super().__init__(script)
+        self.calls: list[tuple[Box | None, bool]] = []
+
+    def process(self, image_bgr, timestamp_ms):
+        self.calls.append((self.crop, not image_bgr.any()))
+        return super().process(image_bgr, timestamp_ms)
+
+
+def _pillarboxed(n: int, bar: int) -> list[Frame]:
+    rng = np.random.default_rng(1)
+    out = []
+    for i in range(n):
+        img = np.zeros((48, 64, 3), np.uint8)
+        img[:, bar:64 - bar] = rng.integers(60, 255, (48, 64 - 2 * bar, 3), np.uint8)
+        out.append(Frame(i, i / 30, img))
+    return out
+
+
+def _early_then_decided(step: FrameStep, frames: list[Frame], n_box: int) -> None:
+    for f in frames[:n_box - 1]:  # what live does, paced: each frame inferred at once
+        step.update_early(f)
+    step.decide_content_box([f.image for f in frames[:n_box]])
+    for f in frames[n_box - 1:]:
+        step.update(f)
+
+
+def test_early_frames_are_inferred_inside_the_first_frames_box_and_kept_when_it_holds():
+    frames = _pillarboxed(8, bar=12)
+    backend = CropRecordingBackend([[candidate_at(20, 10, 44, 40)]] * 20)
+    step = FrameStep(backend, letterbox_frames=4)
+    _early_then_decided(step, frames, 4)
+    box = Box(12, 0, 52, 48)
+    assert step.content_box == box
+    assert backend.calls == [(box, False)] * 8  # one crop throughout, no tracker reset
+
+
+def test_a_different_final_box_resets_the_tracker_once():
+    frames = _pillarboxed(8, bar=12)
+    frames[0].image[:, :20] = 0  # the first frame alone has a wider dark edge on the left
+    backend = CropRecordingBackend([[candidate_at(20, 10, 44, 40)]] * 20)
+    step = FrameStep(backend, letterbox_frames=4)
+    _early_then_decided(step, frames, 4)
+    early, final = backend.calls[0][0], step.content_box
+    assert early == Box(20, 0, 52, 48) and final == Box(12, 0, 52, 48)
+    assert backend.calls[:3] == [(early, False)] * 3
+    assert backend.calls[3] == (final, True)  # the empty picture: the tracker lets go
+    assert backend.calls[4:] == [(final, False)] * 5
+    assert step.cuts == 0  # not counted as a cut between shots

@@ -376,7 +376,6 @@ class LiveSummary:
     spoken: int = 0
     frames_processed: int = 0
     frames_dropped: int = 0
-    frames_letterbox: int = 0  # (paced / camera) frames only measured for the letterbox rule
     frames_paused: int = 0
     fps: float = 0.0
     latency_p50_ms: float = math.nan
@@ -627,7 +626,7 @@ def run_live(
     finally:
         if grabber is not None:
             grabber.stop()
-            summary.frames_dropped = grabber.dropped + summary.frames_letterbox
+            summary.frames_dropped = grabber.dropped
         try:
             src.close()
         except Exception as e:  # noqa: BLE001 - closing must not hide what happened
@@ -690,7 +689,7 @@ class _Timing:
         self._recent: deque[float] = deque(maxlen=30)
 
     def record(self, caps: list[float], t_done: float) -> None:
-        for tc in caps:  # one frame, or several shown at once (the letterbox rule's, a skipped picture's)
+        for tc in caps:  # one frame, or several shown at once (unpaced, the letterbox rule's)
             self.latencies.append(t_done - tc)
             self.series.append((t_done - self.t_start, 1000 * (t_done - tc)))
             self._recent.append(t_done)
@@ -906,32 +905,30 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
             for _ in range(window.take_resets()):
                 emit(step.reset_count())
             paused = window.paused
-        if not fstep.decided and not grabber.lossless:
-            # Paced or from a camera, the first frames only decide the letterbox rule (the
-            # picture inside black bars, from 12 frames as analyze does) and are not run
-            # through the model: holding them and inferring all 12 at once would make the
-            # newest-frame mailbox drop the ~0.4 s that follow, where a lift may start.
-            # They count as dropped; the session starts at the 12th frame.
+        whole = not fstep.decided and not grabber.lossless
+        if whole:
+            # Paced or from a camera, the first frames decide the letterbox rule (the picture
+            # inside black bars, from 12 frames as analyze does) and are meanwhile inferred
+            # inside the box the first frame gives (FrameStep.update_early): holding them and
+            # inferring all 12 at once, as analyze does, would make the newest-frame mailbox
+            # drop the ~0.4 s that follow, where a lift may start.
             box_frames.append(frame.image)
-            if len(box_frames) < LETTERBOX_FRAMES:
-                summary.frames_letterbox += 1
-                if window is not None:
-                    window.show(_Picture(frame.image, None, {}, []))
-                continue
-            fstep.decide_content_box(box_frames)
-            box_frames.clear()
+            if len(box_frames) >= LETTERBOX_FRAMES:
+                fstep.decide_content_box(box_frames)
+                box_frames.clear()
+                whole = False
         if paused:
             summary.frames_paused += 1
         else:
             # the one per-frame step analyze and batch use: letterbox rule (first frames),
             # pose, subject; the mask work is LiveStep's (in the helper process)
             held[frame.index] = (frame, t_cap)
-            for r in fstep.update(frame):
+            for r in [fstep.update_early(frame)] if whole else fstep.update(frame):
                 slow()
                 f_cap = held.pop(r.index)
                 last_out = _push(r, *f_cap)
                 done_caps.append(f_cap[1])
-        if not fstep.decided or last_out is None:
+        if last_out is None:
             if window is not None:  # the first frames, before the content box is known
                 window.show(_Picture(frame.image, None, {}, []))
             continue

@@ -189,6 +189,8 @@ class FrameStep:
         self._prev_change = float("nan")
         self.reset_on_cut = reset_on_cut
         self.cuts = 0
+        self._early_box: tuple[Box | None] | None = None  # the crop update_early used
+        self._reset_next = False
 
     # ------------------------------------------------------------------ public API
 
@@ -222,6 +224,24 @@ class FrameStep:
         return prepare_frame(frame, self.backend if decided else None,
                              bars=self.detect_bars and not decided)
 
+    def update_early(self, frame: Frame) -> FrameResult:
+        """Infer ``frame`` at once while the content box is not decided yet.
+
+        For a caller that cannot hold frames back (live, paced or from a camera): it keeps the
+        first frames for :meth:`decide_content_box` itself and has each of them inferred here,
+        inside the box the letterbox rule gives on the first frame alone. The rule on all the
+        frames (what :meth:`update` and ``analyze`` use) normally gives the same box; where it
+        does not, the tracker is reset before the next frame, as at a cut, so that it does not
+        follow the person with coordinates of the other crop.
+        """
+        if self.decided:
+            raise RuntimeError("the content box is decided: use update()")
+        if self._early_box is None:
+            box = detect_content_box([frame.image]) if self.detect_bars else None
+            self._early_box = (box,)
+            self.backend.crop = box
+        return self._process(frame)
+
     def decide_content_box(self, images: list[npt.NDArray[np.uint8]]) -> Box | None:
         """Apply the letterbox rule to these frames (normally called by ``update``)."""
         box = detect_content_box(images) if (self.detect_bars and images) else None
@@ -229,6 +249,8 @@ class FrameStep:
         return box
 
     def _set_content_box(self, box: Box | None) -> None:
+        if self._early_box is not None and self._early_box[0] != box:
+            self._reset_next = True  # the tracker followed the person in the other crop
         self.content_box = box
         self.backend.crop = box  # before ``decided``: prepare() reads them in this order
         self.decided = True
@@ -256,12 +278,14 @@ class FrameStep:
         change = signature_change(self._prev_signature, sig)
         self._prev_signature = sig
         ts = int(round(frame.time_s * 1000))
-        if self.reset_on_cut and self.frames and is_new_shot(self._prev_change, change):
+        cut = self.reset_on_cut and self.frames and is_new_shot(self._prev_change, change)
+        if cut or self._reset_next:
             # a new shot: make the tracker let go of the old shot's person (it would follow a
             # ghost for many frames); an empty picture drops the track, the next frame detects
             self.backend.process(np.zeros_like(frame.image), ts)
             self.prev_box = None
-            self.cuts += 1
+            self.cuts += bool(cut)
+            self._reset_next = False
         self._prev_change = change
         if prepared is not None and prepared.model_input is not None:
             cands = self.backend.process(frame.image, ts, prepared=prepared.model_input)  # type: ignore[call-arg]
