@@ -160,3 +160,13 @@ def test_a_different_final_box_resets_the_tracker_once():
     assert backend.calls[3] == (final, True)  # the empty picture: the tracker lets go
     assert backend.calls[4:] == [(final, False)] * 5
     assert step.cuts == 0  # not counted as a cut between shots
+
+
+def test_a_clip_shorter_than_the_rule_after_early_frames_leaves_nothing_to_flush():
+    frames = _pillarboxed(3, bar=12)
+    backend = CropRecordingBackend([[candidate_at(20, 10, 44, 40)]] * 5)
+    step = FrameStep(backend, letterbox_frames=4)
+    results = [step.update_early(f) for f in frames]
+    assert [r.index for r in results] == [0, 1, 2]
+    assert step.flush() == []  # no frame is inferred twice
+    assert len(backend.calls) == 3

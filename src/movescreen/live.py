@@ -491,7 +491,8 @@ def run_live(
     out, err : text streams
         JSON lines (headless) and warnings; default stdout and stderr.
     on_event : callable, optional
-        Receives every event dict (also in window mode).
+        Receives every event dict (also in window mode, where it is called from the loop's
+        thread, not the main thread, until the session's summary).
     backend : PoseBackend, optional
         A pose backend to use instead of MediaPipe (tests).
     calibration_s : float
@@ -540,6 +541,7 @@ def run_live(
     speaker = None
     recorder: SessionRecorder | None = None
     grabber: FrameGrabber | None = None
+    window: LiveWindow | None = None
     step: LiveStep | None = None
     own_backend = backend is None
     last_image: Image | None = None
@@ -631,9 +633,10 @@ def run_live(
             src.close()
         except Exception as e:  # noqa: BLE001 - closing must not hide what happened
             warn(f"The source did not close cleanly ({e}).")
-        if own_backend and backend is not None:
+        abandoned = window is not None and window.loop_abandoned
+        if own_backend and backend is not None and not abandoned:
             backend.close()
-        if step is not None:
+        if step is not None and not abandoned:
             for ev in step.finish():
                 _handle(ev, emit, summary, speaker)
             if step.mask_measures.skipped:
@@ -689,7 +692,7 @@ class _Timing:
         self._recent: deque[float] = deque(maxlen=30)
 
     def record(self, caps: list[float], t_done: float) -> None:
-        for tc in caps:  # one frame, or several shown at once (unpaced, the letterbox rule's)
+        for tc in caps:  # one frame, or several: the letterbox rule's, a replaced picture's
             self.latencies.append(t_done - tc)
             self.series.append((t_done - self.t_start, 1000 * (t_done - tc)))
             self._recent.append(t_done)
@@ -738,7 +741,7 @@ class LiveWindow:
         self.quit = False
         self.paused = False
         self._resets = 0
-        self.shown = 0
+        self.loop_abandoned = False
 
     # --- the loop's side -------------------------------------------------------------------
     def show(self, picture: _Picture) -> None:
@@ -761,12 +764,13 @@ class LiveWindow:
         """Show pictures until the loop ends; a key poll at least every 30 ms keeps the window alive."""
         while True:
             with self._cond:
-                if self._pending is None and loop.is_alive():
+                alive = loop.is_alive()  # before taking the picture: the last one is never left
+                if self._pending is None and alive:
                     self._cond.wait(0.03)
                 picture, self._pending = self._pending, None
                 self._cond.notify_all()
             if picture is None:
-                if not loop.is_alive():
+                if not alive:
                     return
                 self._key(self._cv2.waitKey(1))
                 continue
@@ -785,7 +789,6 @@ class LiveWindow:
                 self._sized = True
         cv2.imshow(WINDOW_NAME, img)
         key = cv2.waitKey(1)
-        self.shown += 1
         self._timing.record(p.caps, time.perf_counter())
         self._key(key)
 
@@ -820,7 +823,11 @@ def _run_windowed(loop: Callable[[], Image | None], window: LiveWindow, stop: _S
     except BaseException:  # a second Ctrl-C, or the window failing: end the loop first
         stop.flag = True
         window.quit = True
-        th.join(timeout=30)
+        th.join(timeout=3)
+        # a loop still busy (a rep judged inline, a full recording queue) keeps the model and
+        # the step: run_live then leaves them to the end of the process instead of closing
+        # them under it
+        window.loop_abandoned = th.is_alive()
         raise
     th.join()
     if error:
@@ -876,6 +883,10 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
         return res
 
     while True:
+        if window is not None:  # the keys pressed since the last frame
+            for _ in range(window.take_resets()):
+                emit(step.reset_count())
+            paused = window.paused
         if stop.flag:
             summary.stopped_by = "interrupted"
             break
@@ -901,10 +912,6 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
                 break
             continue
         frame, t_cap = item
-        if window is not None:
-            for _ in range(window.take_resets()):
-                emit(step.reset_count())
-            paused = window.paused
         whole = not fstep.decided and not grabber.lossless
         if whole:
             # Paced or from a camera, the first frames decide the letterbox rule (the picture
@@ -947,6 +954,9 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
             done_caps.clear()
     for r in fstep.flush():  # a source shorter than the letterbox rule's frames
         _push(r, *held.pop(r.index))
+    if window is not None:  # r pressed after the last frame still starts a new set
+        for _ in range(window.take_resets()):
+            emit(step.reset_count())
     if judge_delays:
         summary.judge_delay_max_ms = 1000 * max(judge_delays)
     return last_image

@@ -209,7 +209,9 @@ class FrameStep:
 
     def flush(self) -> list[FrameResult]:
         """Results of frames still held (a clip shorter than the letterbox window)."""
-        return self._release() if not self.decided else []
+        if self.decided or (self._early_box is not None and not self._held):
+            return []  # nothing held (update_early inferred the frames as they came)
+        return self._release()
 
     def prepare(self, frame: Frame) -> PreparedFrame:
         """``frame`` with its preparatory work done (:class:`PreparedFrame`); safe to call from
@@ -234,7 +236,7 @@ class FrameStep:
         does not, the tracker is reset before the next frame, as at a cut, so that it does not
         follow the person with coordinates of the other crop.
         """
-        if self.decided:
+        if self.decided:  # also from the start without the letterbox rule (detect_bars=False)
             raise RuntimeError("the content box is decided: use update()")
         if self._early_box is None:
             box = detect_content_box([frame.image]) if self.detect_bars else None

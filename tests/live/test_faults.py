@@ -193,3 +193,46 @@ def test_a_failing_pose_model_still_ends_with_a_summary() -> None:
     assert [e["event"] for e in lines] == ["start", "error", "summary"]
     assert "model crashed" in lines[1]["message"]
     assert lines[-1]["stopped_by"] == "error" and lines[-1]["frames_processed"] == 14
+
+
+def test_paced_the_first_frames_are_inferred_while_the_letterbox_rule_decides() -> None:
+    import io
+
+    import numpy as np
+
+    class CountingSource(ListSource):
+        def __init__(self, frames: list[Frame]) -> None:
+            super().__init__(frames)
+            self.yielded = 0
+
+        def __iter__(self):
+            for f in super().__iter__():
+                self.yielded += 1
+                yield f
+
+    class RecordingBackend:
+        crop = None
+
+        def __init__(self, source: CountingSource) -> None:
+            self.source = source
+            self.calls: list[tuple[int, int]] = []  # (timestamp, frames the source had sent)
+
+        def process(self, image, timestamp_ms):
+            self.calls.append((timestamp_ms, self.source.yielded))
+            return []
+
+        def close(self) -> None:
+            pass
+
+    frames = [Frame(i, i / 30, np.full((48, 64, 3), 90, np.uint8)) for i in range(30)]
+    src = CountingSource(frames)
+    backend = RecordingBackend(src)
+    s = run_live(src, headless=True, pace=True, out=io.StringIO(), err=io.StringIO(), backend=backend)
+    # The first frame the loop takes reaches the model at once, long before the 12th frame the
+    # letterbox rule waits for is sent (paced at 30 fps: 0.37 s). Before issue 10's fourth
+    # session the first 11 frames only fed the rule (counted as dropped); held and inferred
+    # together, as analyze does, they would reach the model only after the 12th was sent.
+    first_ts, sent = backend.calls[0]
+    assert first_ts < 11 * 1000 // 30 and sent < 12
+    assert s.frames_processed + s.frames_dropped == 30
+    assert len(backend.calls) == s.frames_processed  # every frame taken is inferred once

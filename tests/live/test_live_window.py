@@ -153,3 +153,24 @@ def test_module_keeps_every_window_call_in_live_window() -> None:
     src = inspect.getsource(live._loop)
     for call in ("imshow", "waitKey", "getWindowProperty", "resizeWindow"):
         assert call not in src
+
+
+def test_the_last_picture_is_shown_even_when_the_loop_ends_right_after_handing_it_over() -> None:
+    fake = FakeCv2()
+    w, timing = _window(fake, wait=False)
+
+    class EndingLoop:
+        """Hands over its last picture and ends between two looks of the window."""
+
+        calls = 0
+
+        def is_alive(self) -> bool:
+            self.calls += 1
+            if self.calls == 2:
+                w.show(_Picture(_image(7), None, {}, [time.perf_counter()]))
+                return False
+            return self.calls < 2
+
+    w.run(EndingLoop())  # type: ignore[arg-type]
+    assert [int(img[0, 0, 0]) for img in fake.shown] == [7]
+    assert len(timing.latencies) == 1
