@@ -912,8 +912,8 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
                 break
             continue
         frame, t_cap = item
-        whole = not fstep.decided and not grabber.lossless
-        if whole:
+        early = not fstep.decided and not grabber.lossless
+        if early:
             # Paced or from a camera, the first frames decide the letterbox rule (the picture
             # inside black bars, from 12 frames as analyze does) and are meanwhile inferred
             # inside the box the first frame gives (FrameStep.update_early): holding them and
@@ -923,14 +923,14 @@ def _loop(src: FrameSource, grabber: FrameGrabber, backend: Any, step: LiveStep,
             if len(box_frames) >= LETTERBOX_FRAMES:
                 fstep.decide_content_box(box_frames)
                 box_frames.clear()
-                whole = False
+                early = False
         if paused:
             summary.frames_paused += 1
         else:
             # the one per-frame step analyze and batch use: letterbox rule (first frames),
             # pose, subject; the mask work is LiveStep's (in the helper process)
             held[frame.index] = (frame, t_cap)
-            for r in [fstep.update_early(frame)] if whole else fstep.update(frame):
+            for r in [fstep.update_early(frame)] if early else fstep.update(frame):
                 slow()
                 f_cap = held.pop(r.index)
                 last_out = _push(r, *f_cap)
