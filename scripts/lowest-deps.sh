@@ -16,7 +16,7 @@ start=$(date +%s)
 "$PYTHON" scripts/lowest_constraints.py test > "$VENV/constraints.txt"
 pip=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 # binary wheels only: a lower bound must be installable as users get it, without compiling
-"${pip[@]}" install --only-binary :all: -c "$VENV/constraints.txt" hatchling pytest hypothesis jsonschema
+"${pip[@]}" install --only-binary :all: -c "$VENV/constraints.txt" hatchling pytest pytest-timeout hypothesis jsonschema
 "${pip[@]}" install --only-binary :all: -c "$VENV/constraints.txt" --no-build-isolation .   # a real install, as users get it
 
 # every pinned package that is installed must be at its lowest version (a constraint can only

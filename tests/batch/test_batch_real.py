@@ -190,17 +190,46 @@ def test_ctrl_c_finishes_running_video_and_records_the_rest(folder, tmp_path):
             assert (tmp_path / r["output"] / DONE_MARKER).exists()
 
 
+DASK_RUN = """
+import json, sys
+import distributed
+from movescreen.batch import run_batch
+
+if __name__ == "__main__":  # the cluster's worker processes are spawned: they import this file
+    folder, out = sys.argv[1:3]
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        result = run_batch(folder, out, dask_address=cluster.scheduler_address, progress=False)
+    print(json.dumps(result.counts))
+"""
+DASK_DEADLINE_S = 480  # about 15 s here; a cluster that stalls must not hold CI until its limit
+
+
 @pytest.mark.slow
 def test_dask_local_cluster_writes_the_same_outputs(folder, clean_run, tmp_path):
-    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    pytest.importorskip("distributed", reason="dask.distributed is not installed")
     _, out1 = clean_run
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
-    ) as cluster:
-        result = run_batch(folder, tmp_path, dask_address=cluster.scheduler_address, progress=False)
-    assert result.counts == {"ok": 2, "failed": 4, "skipped": 0}
-    assert read_summary(tmp_path) == read_summary(out1)
-    assert output_snapshot(tmp_path) == output_snapshot(out1)
+    # In a child process of its own session: if the cluster hangs, the whole process group
+    # (scheduler, nannies, workers) is killed and the test fails with what it printed.
+    script = tmp_path / "dask_run.py"
+    script.write_text(DASK_RUN)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(folder), str(out)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=DASK_DEADLINE_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, stderr = proc.communicate()
+        pytest.fail(f"the Dask batch did not finish within {DASK_DEADLINE_S} s: "
+                    f"{stderr.decode(errors='replace')[-3000:]}")
+    assert proc.returncode == 0, stderr.decode(errors="replace")[-3000:]
+    assert json.loads(stdout.decode().strip().splitlines()[-1]) == {"ok": 2, "failed": 4, "skipped": 0}
+    assert read_summary(out) == read_summary(out1)
+    assert output_snapshot(out) == output_snapshot(out1)
 
 
 def test_analysis_fps_analyses_every_kth_frame_with_container_times(tmp_path):
