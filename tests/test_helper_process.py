@@ -31,6 +31,13 @@ def _die_unless(pid: int, x: int) -> int:
     return x * 2
 
 
+def _die_then_slow(pid: int, x: int, seconds: float) -> int:
+    if os.getpid() != pid:
+        os._exit(3)
+    time.sleep(seconds)  # the job redone in the caller takes a while
+    return x
+
+
 class Results:
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -110,6 +117,18 @@ def test_when_the_helper_dies_its_job_and_the_next_ones_run_in_the_caller():
         helper.close()
     assert helper.fell_back
     assert [r for r, _ in got.items] == [2, 4]
+
+
+def test_close_waits_for_a_job_redone_in_the_caller_after_the_helper_died():
+    # found with a paced live run: the helper died while judging the last rep, close() saw the
+    # job's future done (broken) and returned while the rep was being judged again in the
+    # caller, so the rep's result came after the session had ended and was lost
+    helper = HelperProcess(asynchronous=True)
+    got = Results()
+    helper.submit(_die_then_slow, (os.getpid(), 5, 1.0), got)
+    helper.close(60)
+    assert helper.fell_back
+    assert got.items == [(5, None)]
 
 
 def test_a_job_done_before_its_callback_is_attached_calls_back_without_hanging(monkeypatch):

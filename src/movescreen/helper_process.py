@@ -62,7 +62,10 @@ class HelperProcess:
     def __init__(self, *, asynchronous: bool = True, max_pending: int = 64) -> None:
         self.max_pending = max_pending
         self._lock = threading.Lock()
-        self._pending: set[cf.Future[Any]] = set()
+        self._idle = threading.Condition(self._lock)
+        # jobs given to the pool whose callback has not returned yet; a job the helper died
+        # under counts until it has been redone in this process and its callback has run
+        self._active = 0
         self._droppable = 0
         self.fell_back = False  # the helper died and jobs now run inline
         self._pool: cf.ProcessPoolExecutor | None = None
@@ -94,7 +97,7 @@ class HelperProcess:
                 except (BrokenProcessPool, RuntimeError):
                     self._fall_back()
                 else:
-                    self._pending.add(fut)
+                    self._active += 1
                     self._droppable += droppable
         if fut is not None:
             # outside the lock: a job already done calls back at once, in this thread
@@ -104,13 +107,10 @@ class HelperProcess:
         return True
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """Wait for every job given so far; False if some were still running at the timeout."""
-        with self._lock:
-            pending = list(self._pending)
-        if not pending:
-            return True
-        _, not_done = cf.wait(pending, timeout=timeout_s)
-        return not not_done
+        """Wait until every job given so far has called back (a job redone in this process
+        after the helper died included); False if some had not at the timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout_s)
 
     def close(self, timeout_s: float = 60.0) -> None:
         """Wait for the jobs (up to ``timeout_s``), then stop the helper (idempotent)."""
@@ -124,17 +124,21 @@ class HelperProcess:
     def _done(self, fut: cf.Future[Any], on_done: OnDone, droppable: bool,
               fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         with self._lock:
-            self._pending.discard(fut)
             self._droppable -= droppable
-        if fut.cancelled():
-            return
-        err = fut.exception()
-        if isinstance(err, BrokenProcessPool):
-            # the helper died under this job: do it here, and the next ones too
-            self._fall_back()
-            _run_inline(fn, args, on_done)
-            return
-        on_done(None if err is not None else fut.result(), err)
+        try:
+            if fut.cancelled():
+                return
+            err = fut.exception()
+            if isinstance(err, BrokenProcessPool):
+                # the helper died under this job: do it here, and the next ones too
+                self._fall_back()
+                _run_inline(fn, args, on_done)
+                return
+            on_done(None if err is not None else fut.result(), err)
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
 
     def _fall_back(self) -> None:
         self.fell_back = True
