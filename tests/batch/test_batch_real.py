@@ -102,8 +102,9 @@ def test_bad_files_are_failed_rows_and_good_ones_succeed(clean_run):
 def test_two_workers_give_the_same_results_as_one(folder, clean_run, tmp_path):
     _, out1 = clean_run
     result = run_batch(folder, tmp_path, workers=2, progress=False)
-    assert result.exit_code == 1
+    # the rows first: a difference there shows each video's status and error sentence
     assert read_summary(tmp_path) == read_summary(out1)
+    assert result.exit_code == 1
     assert output_snapshot(tmp_path) == output_snapshot(out1)
 
 
@@ -148,8 +149,9 @@ def test_killed_batch_resumes_to_the_same_outputs(folder, clean_run, tmp_path):
     proc.stderr.close()
     time.sleep(1.5)  # the orphaned worker notices within 0.5 s and exits
     killed = read_summary(tmp_path)
-    assert any(r["status"] == "skipped" for r in killed)  # not everything was done...
-    assert not any(r["status"] == "ok" and r["video"] != "a.mp4" for r in killed)
+    statuses = {r["video"]: (r["status"], r["error"]) for r in killed}
+    assert any(r["status"] == "skipped" for r in killed), statuses  # not everything was done...
+    assert not any(r["status"] == "ok" and r["video"] != "a.mp4" for r in killed), statuses
     # ...and nothing that was not finished looks finished
     for sub in ("b", "nobody"):
         assert (
