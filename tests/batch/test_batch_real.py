@@ -81,7 +81,7 @@ def output_snapshot(out: Path) -> dict[str, object]:
 
 
 class Video:
-    """An annotated video, equal to another when it shows the same pictures at the same times.
+    """An annotated video, the same as another when it shows the same pictures at the same times.
 
     Not its bytes: x264 with more than one thread (its default here) now and then encodes the
     same pictures to different bytes from run to run under load (measured on the bundled
@@ -101,44 +101,38 @@ class Video:
         import av
         import numpy as np
 
-        out = []
         with av.open(str(self.path)) as ca, av.open(str(other.path)) as cb:
-            fa, fb = list(ca.decode(video=0)), None  # one side in memory as YUV frames only
-            fb = cb.decode(video=0)
-            n = 0
-            for i, b in enumerate(fb):
-                n += 1
-                if i >= len(fa):
-                    return [f"{other.path.name} has more frames"]
-                a = fa[i]
-                if (a.pts, a.width, a.height) != (b.pts, b.width, b.height):
-                    return [f"frame {i}: pts/size {(a.pts, a.width, a.height)} against "
-                            f"{(b.pts, b.width, b.height)}"]
-                # brightness (the Y plane, as encoded): every drawing changes it
-                d = np.abs(a.to_ndarray()[: a.height].astype(np.int16)
-                           - b.to_ndarray()[: b.height].astype(np.int16))
-                if (d > 48).sum() >= 20 or d.mean() >= 0.5:
-                    out.append(f"frame {i}: {(d > 48).sum()} pixels differ by more than 48 "
-                               f"levels, mean {d.mean():.2f}")
-            if n != len(fa):
-                return [f"{n} frames against {len(fa)}"]
+            mine, theirs = list(ca.decode(video=0)), list(cb.decode(video=0))
+        if len(mine) != len(theirs):
+            return [f"{len(mine)} frames against {len(theirs)}"]
+        out = []
+        for i, (a, b) in enumerate(zip(mine, theirs)):
+            if (a.pts, a.width, a.height) != (b.pts, b.width, b.height):
+                return [f"frame {i}: pts/size {(a.pts, a.width, a.height)} against "
+                        f"{(b.pts, b.width, b.height)}"]
+            # brightness (the Y plane, as encoded): every drawing changes it
+            d = np.abs(a.to_ndarray()[: a.height].astype(np.int16)
+                       - b.to_ndarray()[: b.height].astype(np.int16))
+            if (d > 48).sum() >= 20 or d.mean() >= 0.5:
+                out.append(f"frame {i}: {(d > 48).sum()} pixels differ by more than 48 levels, "
+                           f"mean {d.mean():.2f}")
         return out
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Video) and not self.differences(other)
 
     def __repr__(self) -> str:
         return f"Video({self.path.name})"
 
 
 def assert_same_outputs(out: Path, ref: Path) -> None:
+    """Every output file as in ``ref``: byte for byte (run-dependent fields aside), the
+    annotated videos by their pictures (:class:`Video`)."""
     a, b = output_snapshot(out), output_snapshot(ref)
     assert sorted(a) == sorted(b)
-    for rel in a:
-        if isinstance(a[rel], Video):
-            assert not a[rel].differences(b[rel]), (rel, a[rel].differences(b[rel])[:5])
+    for rel, mine in a.items():
+        if isinstance(mine, Video):
+            diffs = mine.differences(b[rel])  # type: ignore[arg-type]
+            assert not diffs, (rel, diffs[:5])
         else:
-            assert a[rel] == b[rel], rel
+            assert mine == b[rel], rel
 
 
 def test_bad_files_are_failed_rows_and_good_ones_succeed(clean_run):

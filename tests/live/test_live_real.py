@@ -45,7 +45,7 @@ leaves the lower back unmeasured because the mask work fell behind (docs/live.md
 must find the rep; the full judgment must come in one of at most three runs."""
 
 
-def _paced_runs(check, **kw):
+def _paced_runs(check):
     """Paced runs of the rounded-back deadlift until ``check`` passes on one (at most
     :data:`ATTEMPTS`); returns every run. Paced runs name the movement, as a person filming a
     deadlift would: which frames a paced run processes varies from run to run, and MediaPipe's
@@ -54,7 +54,7 @@ def _paced_runs(check, **kw):
     (test_unpaced_run..., tests/test_one_pipeline.py); here it is the pacing that is tested."""
     runs, failures = [], []
     for _ in range(ATTEMPTS):
-        summary, lines, err = _run(shared_file("videos", DEADLIFT), pace=True, movement="hinge", **kw)
+        summary, lines, err = _run(shared_file("videos", DEADLIFT), pace=True, movement="hinge")
         runs.append((summary, lines, err))
         reps = _by(lines, "rep")
         # never lost: every run, however loaded, finds the rep (a split gives two)
